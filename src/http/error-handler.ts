@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import type { ErrorRequestHandler, Request } from 'express';
+import { HttpError } from './http-error';
+import type { Operator } from './operator';
+import type { Renderer } from './render';
+
+interface Explained {
+  status: number;
+  message: string;
+  details: string[];
+  /** True for our own bugs and outages, where a reference id helps engineering find the log line. */
+  unexpected: boolean;
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'PROTOCOL_CONNECTION_LOST', '57P01', '57P03', 'SQLITE_BUSY']);
+
+/** Turns anything thrown into a status and a sentence an operator understands. */
+export function explainError(err: unknown): Explained {
+  if (err instanceof HttpError) return { status: err.status, message: err.message, details: err.details, unexpected: false };
+  const e = err as { status?: unknown; statusCode?: unknown; type?: unknown; code?: unknown; message?: unknown; name?: unknown };
+  if (e?.name === 'InvalidCursorError') return { status: 400, message: String(e.message), details: [], unexpected: false };
+  if (e?.code === 'EBADCSRFTOKEN') return { status: 403, message: String(e.message), details: [], unexpected: false };
+  if (e?.type === 'entity.too.large') return { status: 413, message: 'That form is too large to accept. Shorten the text and try again.', details: [], unexpected: false };
+  if (e?.type === 'parameters.too.many') return { status: 413, message: 'That request has too many parameters.', details: [], unexpected: false };
+  if (typeof e?.type === 'string' && e.type.startsWith('entity.') ) return { status: 400, message: 'The request body could not be read.', details: [], unexpected: false };
+  if (typeof e?.code === 'string' && CONNECTION_CODES.has(e.code)) {
+    return { status: 503, message: 'The database is not reachable right now. The console will work again as soon as it is back.', details: [], unexpected: true };
+  }
+  const status = Number(e?.status ?? e?.statusCode);
+  if (Number.isInteger(status) && status >= 400 && status < 500) return { status, message: String(e.message ?? 'Bad request'), details: [], unexpected: false };
+  return { status: 500, message: 'Something went wrong inside the console. The error has been logged.', details: [], unexpected: true };
+}
+
+function wantsJson(req: Request): boolean {
+  return req.get('hx-request') !== 'true' && req.accepts(['html', 'json']) === 'json';
+}
+
+/**
+ * The console's own error handler: a clear page (or htmx fragment, or JSON)
+ * with the right status; the stack only for superusers; never the host's handler.
+ */
+export function consoleErrorHandler(renderer: Renderer, log: (message: string, err: unknown) => void): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const explained = explainError(err);
+    const reference = explained.unexpected ? randomBytes(4).toString('hex') : null;
+    if (explained.unexpected) log(`express-backstage: ${req.method} ${req.originalUrl} failed (ref ${reference})`, err);
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const operator = res.locals.backstageOperator as Operator | undefined;
+    const stack = operator?.isSuperuser && err instanceof Error && explained.unexpected ? err.stack ?? null : null;
+    res.status(explained.status);
+    res.set('Cache-Control', 'no-store');
+    res.vary('HX-Request');
+    if (wantsJson(req)) {
+      res.json({ error: explained.message, details: explained.details, reference });
+      return;
+    }
+    const locals = { status: explained.status, message: explained.message, details: explained.details, reference, stack };
+    const page = req.get('hx-request') === 'true' ? { fragment: 'partials/error', title: 'Error', section: '' } : { title: 'Error', section: '' };
+    renderer.page(req, res, 'error', locals, { ...page, status: explained.status }).catch((renderErr) => {
+      log('express-backstage: the error page itself failed to render', renderErr);
+      if (!res.headersSent) res.type('text').send(explained.message);
+    });
+  };
+}

@@ -1,0 +1,64 @@
+import type { Kysely } from 'kysely';
+import type { Page, SortKey } from '../pagination/keyset';
+import type { BoundedCount } from '../db/sql-helpers';
+
+/** A user as the console shows it, whatever the host's schema looks like. */
+export interface BackstageUser {
+  id: string;
+  email: string;
+  name: string | null;
+  role: string | null;
+  createdAt: Date | null;
+  bannedAt: Date | null;
+  /** True when the schema stores "banned" as a flag: there is no date to show. */
+  banned: boolean;
+  confirmedAt: Date | null;
+  lastSignInAt: Date | null;
+}
+
+export type UserStatus = 'active' | 'banned' | 'unconfirmed';
+
+export interface UserListQuery {
+  /** Words that must each match the email or the name. */
+  words: string[];
+  role?: string;
+  status?: UserStatus;
+  createdFrom?: Date;
+  createdTo?: Date;
+  /** Restrict to members of one team (the console's team scope). */
+  teamId?: string;
+  sort: SortKey[];
+  limit: number;
+  after?: string;
+  before?: string;
+}
+
+/** What a write needs besides its arguments: the transaction that also writes the audit event. */
+export interface WriteContext {
+  /** Run the write on this transaction so that it and its audit event commit together. */
+  trx?: Kysely<any>;
+}
+
+/**
+ * The users model: the few reads and writes the console performs on the host's
+ * users. The default implementation maps a Kysely table; a host on another ORM
+ * can pass an object implementing this instead.
+ */
+export interface UsersAdapter {
+  /** Required. What the schema supports, so pages hide what cannot work. */
+  readonly features: { ban: boolean; confirmed: boolean; lastSignIn: boolean; roleValues: readonly string[] };
+  /** Required. Sort fields a list may use, by public name ('created_at', 'email', 'name'). */
+  sortKeys(field: string, direction: 'asc' | 'desc'): SortKey[] | null;
+  /** Required. One page of users. */
+  list(query: UserListQuery): Promise<Page<BackstageUser>>;
+  /** Required. One user, or null. */
+  get(id: string): Promise<BackstageUser | null>;
+  /** Required. Users by id, for labelling rows elsewhere (owners, inviters). */
+  getMany(ids: readonly string[]): Promise<Map<string, BackstageUser>>;
+  /** Required. Exact-or-bounded count for list headers: `{ value, exact }`. */
+  count(limit: number): Promise<BoundedCount>;
+  /** Optional (present when the schema has a role column). */
+  setRole?(id: string, role: string, ctx: WriteContext): Promise<void>;
+  /** Optional (present when the schema has a ban column). */
+  setBanned?(id: string, banned: boolean, ctx: WriteContext): Promise<void>;
+}
