@@ -31,6 +31,10 @@ export function toDbDate(date: Date, storage: DateStorage, dialect: DialectName)
 export function fromDbDate(value: unknown, storage: DateStorage): Date | null {
   if (value === null || value === undefined || value === '') return null;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value;
+  // PostgreSQL and MySQL return BIGINT as a string.
+  if (typeof value === 'string' && (storage === 'epoch-ms' || storage === 'epoch-s') && /^-?\d+$/.test(value)) {
+    return fromDbDate(Number(value), storage);
+  }
   if (typeof value === 'number' || typeof value === 'bigint') {
     const n = Number(value);
     return new Date(storage === 'epoch-s' ? n * 1000 : n);

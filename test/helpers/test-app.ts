@@ -29,6 +29,8 @@ export interface TestAppOptions {
   express?: any;
   /** Set false to skip admin.migrate(). */
   migrate?: boolean;
+  /** Where the host's own auth loads users from (default: users.id). */
+  hostUsers?: { table: string; id: string };
 }
 
 export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
@@ -43,7 +45,8 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
   app.use(async (req: any, _res: any, next: any) => {
     try {
       if (req.session?.userId) {
-        req.user = (await options.db.selectFrom('users').selectAll().where('id', '=', req.session.userId).executeTakeFirst()) ?? null;
+        const users = options.hostUsers ?? { table: 'users', id: 'id' };
+        req.user = (await options.db.selectFrom(users.table).selectAll().where(users.id, '=', req.session.userId).executeTakeFirst()) ?? null;
       }
       next();
     } catch (err) {

@@ -1,0 +1,10 @@
+import * as api from '../src';
+
+it('the public exports stay what the README documents', () => {
+  expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
+[
+  "AUDIT_TABLE",
+  "createAdmin",
+]
+`);
+});
