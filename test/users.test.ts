@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { DIALECTS, openTestDb, type TestDb } from './helpers/dialects';
 import { createHostSchema, insertManyUsers, insertTeam, insertUsers } from './helpers/host-schema';
 import { decoded } from './helpers/html';
@@ -171,5 +172,41 @@ describe.each(DIALECTS)('users pages on %s', (dialect) => {
     expect(res.text).toContain('security token');
     const row = await testDb.db.selectFrom('users').select('banned_at').where('id', '=', ids.jane).executeTakeFirstOrThrow();
     expect(row.banned_at).toBeNull();
+  });
+});
+
+describe.each(DIALECTS.filter((d) => d !== 'sqlite'))('users sharing a millisecond on %s', (dialect) => {
+  let testDb: TestDb;
+  let host: TestApp;
+
+  beforeAll(async () => {
+    testDb = await openTestDb(dialect);
+    await createHostSchema(testDb.db, dialect);
+    if (dialect === 'mysql') await sql`alter table users modify created_at datetime(6) not null`.execute(testDb.db);
+    await insertUsers(testDb.db, dialect, [{ email: 'root@ops.test', role: 'superuser', createdAt: new Date('2025-01-01T00:00:00Z') }]);
+    // Five users within one millisecond, apart only in microseconds, as `default now()` writes them.
+    for (let i = 1; i <= 5; i++) {
+      const at = dialect === 'postgres' ? sql`timestamptz '2026-03-01 10:00:00.123000+00' + ${`${i} microseconds`}::interval` : sql`timestamp('2026-03-01 10:00:00.123000') + interval ${i} microsecond`;
+      await sql`insert into users (email, name, role, created_at) values (${`micro${i}@same.test`}, ${`Micro ${i}`}, 'user', ${at})`.execute(testDb.db);
+    }
+    host = await createTestApp({ db: testDb.db });
+  });
+
+  afterAll(async () => {
+    await host?.admin.close();
+    await testDb?.destroy();
+  });
+
+  it('pages through them without skipping any', async () => {
+    const { agent } = await host.agentAs('1');
+    const seen: string[] = [];
+    let url: string | null = '/admin/users?q=same.test&limit=2';
+    while (url) {
+      const res = await agent.get(url).expect(200);
+      seen.push(...[...res.text.matchAll(/<span>(micro\d@same\.test)<\/span>/g)].map((m) => m[1]));
+      const next = /rel="next" href="([^"]+)"/.exec(res.text);
+      url = next ? next[1].replace(/&amp;/g, '&') : null;
+    }
+    expect(seen).toEqual(['micro5@same.test', 'micro4@same.test', 'micro3@same.test', 'micro2@same.test', 'micro1@same.test']);
   });
 });

@@ -24,6 +24,7 @@ export function kyselyUsersAdapter(
   const { table, columns: c } = model;
   const col = (name: string) => `${table}.${name}`;
   const hasBanColumn = c.bannedAt !== null;
+  const exactTimeCursor = model.dates === 'native' && dialect !== 'sqlite';
 
   function selectUsers(executor: Kysely<any> = db): SelectQueryBuilder<any, any, Row> {
     let query = executor.selectFrom(table).select(sql.ref(col(c.id)).as('id')).select(sql.ref(col(c.email)).as('email'));
@@ -37,6 +38,11 @@ export function kyselyUsersAdapter(
     ];
     for (const [column, alias] of optional) {
       if (column) query = query.select(sql.ref(col(column)).as(alias));
+    }
+    if (exactTimeCursor && c.createdAt) {
+      // Drivers hand back a millisecond Date, but PostgreSQL and MySQL keep microseconds:
+      // a cursor built from the Date would skip rows that share a millisecond.
+      query = query.select(sql`cast(${sql.ref(col(c.createdAt))} as ${sql.raw(dialect === 'mysql' ? 'char' : 'text')})`.as('created_at_exact'));
     }
     return query as SelectQueryBuilder<any, any, Row>;
   }
@@ -91,7 +97,7 @@ export function kyselyUsersAdapter(
   }
 
   const SORTABLE: Record<string, { key: string; column: string | null; nullable: boolean }> = {
-    created_at: { key: 'created_at', column: c.createdAt, nullable: false },
+    created_at: { key: exactTimeCursor ? 'created_at_exact' : 'created_at', column: c.createdAt, nullable: false },
     email: { key: 'email', column: c.email, nullable: false },
     name: { key: 'name', column: c.name, nullable: true },
   };
