@@ -1,0 +1,75 @@
+// Starts the Tasklane demo: `npm run demo` from the repository root.
+//
+//   PORT                 HTTP port (3000)
+//   DATABASE_URL         postgres://… or mysql://… (unset: SQLite at examples/saas-app/data/demo.sqlite)
+//   REDIS_URL            Redis for the `mail` queue (redis://127.0.0.1:6379)
+//   SESSION_SECRET       express-session secret (a fixed demo value)
+//   BACKSTAGE_DISABLED=1 run the host without the console (only for working on the host itself)
+import { createApp } from './app.mjs';
+import { openDatabase } from './db.mjs';
+import { createSchema } from './schema.mjs';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD, needsSeed, seedDemoData } from './seed.mjs';
+
+const port = Number(process.env.PORT ?? 3000);
+const url = `http://localhost:${port}`;
+const backstage = process.env.BACKSTAGE_DISABLED !== '1';
+const log = { info: (...a) => console.log(...a), warn: (...a) => console.warn(...a), error: (...a) => console.error(...a) };
+
+const { db, dialect, label } = await openDatabase(process.env.DATABASE_URL);
+await createSchema(db, dialect);
+const host = await createApp({
+  db,
+  dialect,
+  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  sessionSecret: process.env.SESSION_SECRET,
+  backstage,
+  appUrl: url,
+  log,
+});
+if (await needsSeed(db)) {
+  log.info(`seed: ${label} is empty, creating demo data…`);
+  await seedDemoData({ db, dialect, mailQueue: host.mailQueue, log });
+}
+
+const server = host.app.listen(port, async (error) => {
+  if (error) {
+    console.error(`Cannot listen on port ${port}: ${error.message}`);
+    await host.close();
+    await db.destroy();
+    process.exit(1);
+  }
+  const width = Math.max(...DEMO_ACCOUNTS.map((a) => a.email.length));
+  console.log(
+    [
+      '',
+      `Tasklane demo:     ${url}   (${label})`,
+      backstage ? `Operator console:  ${url}/admin` : 'Operator console:  off (BACKSTAGE_DISABLED=1)',
+      `Demo accounts, password "${DEMO_PASSWORD}":`,
+      ...DEMO_ACCOUNTS.map((a) => `  ${a.email.padEnd(width)}  ${a.description}`),
+      '',
+    ].join('\n'),
+  );
+});
+
+let stopping = false;
+async function shutdown(signal) {
+  if (stopping) {
+    console.log('Forced exit.');
+    process.exit(1);
+  }
+  stopping = true;
+  console.log(`${signal}: shutting down…`);
+  const force = setTimeout(() => process.exit(1), 10_000);
+  force.unref();
+  await new Promise((resolve) => {
+    server.close(resolve);
+    server.closeIdleConnections();
+    // long-lived responses (the console's live updates) get two seconds, then are cut
+    setTimeout(() => server.closeAllConnections(), 2000).unref();
+  });
+  await host.close();
+  await db.destroy();
+  clearTimeout(force);
+}
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));
