@@ -62,7 +62,7 @@ export function createRenderer(config: RendererConfig): Renderer {
   }
 
   function toString(view: string, locals: Record<string, unknown>): Promise<string> {
-    return ejs.renderFile(resolve(view), { ...locals, h: helpers }, { views: roots, cache: process.env.NODE_ENV === 'production', async: false });
+    return ejs.renderFile(resolve(view), { ...locals, h: helpers }, { views: roots, cache: true, async: false });
   }
 
   return {
