@@ -1,9 +1,10 @@
-import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import { AuditLog } from './audit/audit-log';
 import type { ConsoleContext } from './console-context';
 import { detectDialect } from './db/dialect';
 import { assetsRouter } from './http/assets';
+import { logoOrigins, themeRoute } from './http/branding';
 import { consoleSession } from './http/console-session';
 import { csrfProtection } from './http/csrf';
 import { consoleErrorHandler } from './http/error-handler';
@@ -13,22 +14,77 @@ import { notFound } from './http/http-error';
 import { createRenderer } from './http/render';
 import { migrateToLatest, type MigrateResult } from './migrations/migrate';
 import { kyselyUsersAdapter } from './models/kysely-users-adapter';
-import { checkTableModel, checkUsersModel, readSchema } from './models/schema-check';
+import { checkUsersModel, readSchema } from './models/schema-check';
 import { resolveOptions, type AdminOptions } from './options';
 import { BackstageConfigError } from './options-errors';
 import { auditRoutes } from './pages/audit/routes';
 import { homeRoutes, notYetBuiltRoutes } from './pages/home/routes';
+import { consoleLive } from './live/console-live';
 import { usersRoutes } from './pages/users/routes';
+import { checkTeamsModels } from './models/check-teams-models';
+import { billingRoutes } from './pages/billing/routes';
+import { teamsRoutes } from './pages/teams/routes';
+import { teamScope, teamScopeRoutes } from './pages/teams/scope';
+import type { CaptureContext } from './errors/error-capture';
+import { errorTracking } from './errors/error-tracking';
+import { createImpersonation } from './impersonation/create-impersonation';
 
 /** The console: an Express router with a few named extras. */
 export interface Admin extends Router {
-  /** Mount once with `app.use(admin.guard)` before the host's own routes (impersonation banner, expiry, read-only mode). */
+  /**
+   * Mount once with `app.use(admin.guard)` after the host's session and sign-in middleware and before
+   * its routes and the console (impersonation banner, expiry, read-only mode, audit of requests).
+   */
   guard: RequestHandler;
+  /**
+   * The impersonation banner for this request as HTML, or '' when it is not impersonating; for hosts
+   * that set `impersonation.injectBanner: false` and place it in their own layout. The same data is
+   * on `res.locals.backstageImpersonation`.
+   *
+   * @example
+   * app.use((req, res, next) => { res.locals.impersonationBanner = admin.bannerHtml(req); next(); });
+   */
+  bannerHtml(req: Request): string;
+  /**
+   * Express error-handling middleware that records the error on the console's Errors page, then
+   * passes it on with `next(err)` so the host's own error handler still answers. Mount it after the
+   * host's routes and before the host's error handler. Never throws, never waits on the database:
+   * errors are queued in memory and written in small batches. Errors with a 4xx `status` are not recorded.
+   *
+   * @example
+   * app.use('/app', appRoutes);
+   * app.use(admin.errorHandler);
+   * app.use((err, req, res, next) => res.status(500).render('500'));
+   */
+  errorHandler: ErrorRequestHandler;
+  /**
+   * Records an error caught outside the request path (jobs, timers, event handlers). Never throws.
+   * `context` may name the user, team and request; any other fields are kept with secrets redacted.
+   *
+   * @example
+   * queue.on('failed', (job, err) => admin.captureError(err, { userId: job.data.userId, teamId: job.data.teamId, job: job.name, jobId: job.id }));
+   */
+  captureError(error: unknown, context?: CaptureContext): void;
+  /**
+   * Tells every open console page (on every instance, when `live.redis` is set) that something
+   * happened, so the dashboard moves without a reload. Topics: `signups` (`{ at }`: the line chart
+   * and the tiles count it in), `subscriptions` and `jobs` (the pies, MRR and queue bars are re-read
+   * now). Best-effort: a Redis outage is logged, never thrown; a wrong topic or a payload that is not
+   * small plain JSON (16 KiB) rejects.
+   *
+   * @example
+   * app.post('/signup', async (req, res) => {
+   *   const user = await createUser(req.body);
+   *   void admin.publish('signups', { at: new Date().toISOString() });
+   *   res.redirect('/welcome');
+   * });
+   */
+  publish(topic: 'signups' | 'subscriptions' | 'jobs', payload?: unknown): Promise<void>;
   /** Creates or updates the console's own tables (audit log, …). Safe to call on every start. */
   migrate(): Promise<MigrateResult>;
   /** Resolves when the schema mapping has been checked; rejects with the reason when it is wrong. */
   ready(): Promise<void>;
-  /** Stops timers and connections the console opened. The host's db and queues stay open. */
+  /** Stops timers and connections the console opened (its own pool when `db` was a URL). The host's db, pool and queues stay open. */
   close(): Promise<void>;
 }
 
@@ -54,23 +110,32 @@ export function createAdmin(options: AdminOptions): Admin {
   const warn = (message: string) => console.warn(message);
 
   const csrf = csrfProtection();
-  const renderer = createRenderer({ hostViews: resolved.views, appName: resolved.appName, now: resolved.now, csrfTokenFor: csrf.tokenFor });
+  const theme = themeRoute(resolved);
+  const brand = { logoUrl: resolved.logoUrl, homeUrl: resolved.homeUrl, themeVersion: resolved.accentColor ? theme.version : null };
+  const renderer = createRenderer({
+    hostViews: resolved.views,
+    appName: resolved.appName,
+    now: resolved.now,
+    csrfTokenFor: csrf.tokenFor,
+    layoutLocals: (_req, res) => ({ teamScope: res.locals.backstageTeamScope ?? null, brand }),
+  });
   const audit = new AuditLog(resolved.db, dialect, resolved.now);
+  const errors = errorTracking(resolved, dialect, warn);
 
   let context: ConsoleContext | null = null;
   const readyPromise: Promise<void> = (async () => {
-    const facts = await readSchema(resolved.db);
-    const memberships = checkTableModel(resolved.memberships, 'models.memberships', ['team_id', 'user_id'], facts);
-    const teams = checkTableModel(resolved.teams, 'models.teams', ['id', 'name'], facts);
+    const facts = await readSchema(resolved.db, dialect);
+    const { teams, memberships, teamsAdapter, invitations, subscriptions } = checkTeamsModels(resolved, facts, dialect);
+    const usersModel = resolved.usersAdapter ? null : checkUsersModel(resolved.usersModel!, facts);
     const users =
       resolved.usersAdapter ??
       kyselyUsersAdapter(
         resolved.db,
-        checkUsersModel(resolved.usersModel!, facts),
+        usersModel!,
         dialect,
         memberships ? { table: memberships.table, userId: memberships.columns.user_id!, teamId: memberships.columns.team_id! } : null,
       );
-    context = { options: resolved, db: resolved.db, dialect, audit, renderer, users, teams: teams && memberships ? teams : null, memberships };
+    context = { options: resolved, db: resolved.db, dialect, audit, renderer, users, usersModel, teams: teams && memberships ? teams : null, memberships, teamsAdapter, invitations, subscriptions };
   })();
   // The rejection is shown on every console page and by ready(); this keeps Node from calling it unhandled.
   readyPromise.catch((err) => log(err instanceof Error ? err.message : String(err)));
@@ -79,22 +144,28 @@ export function createAdmin(options: AdminOptions): Admin {
     if (!context) throw new Error('express-backstage: the console is not ready yet');
     return context;
   };
+  const live = consoleLive({ options: resolved, db: resolved.db, dialect, context: currentContext, log });
+
+  const sessionMiddleware = consoleSession(resolved, warn);
+  const impersonation = createImpersonation({ options: resolved, ready: readyPromise, context: currentContext, renderer, csrfTokenFor: csrf.tokenFor, consoleSession: sessionMiddleware, log });
 
   const router = express.Router() as Admin;
   router.use(
     helmet({
       contentSecurityPolicy: {
         useDefaults: true,
-        directives: { 'script-src': ["'self'"], 'style-src': ["'self'"], 'frame-ancestors': ["'none'"], 'connect-src': ["'self'"], 'img-src': ["'self'", 'data:'] },
+        directives: { 'script-src': ["'self'"], 'style-src': ["'self'"], 'frame-ancestors': ["'none'"], 'connect-src': ["'self'"], 'img-src': ["'self'", 'data:', ...logoOrigins(resolved.logoUrl)] },
       },
       referrerPolicy: { policy: 'no-referrer' },
     }),
   );
-  // Static package files (CSS, htmx, Chart.js): no data, so served before the gate.
+  // Static package files (CSS, htmx, Chart.js) and the theme made from the options: no data, so served before the gate.
+  router.use('/assets/theme.css', theme.handler);
   router.use('/assets', assetsRouter());
-  router.use(consoleSession(resolved, warn));
+  router.use(sessionMiddleware);
   router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
-  router.use(roleGate(resolved));
+  // While impersonating, only POST /impersonation/stop gets through (as the recorded operator); otherwise the role gate.
+  router.use(impersonation.consoleGate(roleGate(resolved)));
   router.use(
     handle(async (_req, _res, next) => {
       await readyPromise;
@@ -102,14 +173,19 @@ export function createAdmin(options: AdminOptions): Admin {
     }),
   );
   router.use(csrf.protect);
+  router.use(teamScope());
 
-  router.use(homeRoutes(currentContext));
+  router.use(homeRoutes(currentContext, live.home));
+  router.use(live.routes(currentContext));
   router.use(usersRoutes(currentContext));
+  router.use(impersonation.routes());
   router.use(auditRoutes(currentContext));
+  router.use(teamsRoutes(currentContext));
+  router.use(teamScopeRoutes(currentContext));
+  router.use(billingRoutes(currentContext));
+  router.use(errors.routes(currentContext));
   router.use(
     notYetBuiltRoutes(currentContext, [
-      { path: '/teams', section: 'teams', title: 'Teams', what: 'Team oversight (owner, members, invitations, subscription, jobs)' },
-      { path: '/billing', section: 'billing', title: 'Billing', what: 'The billing overview (MRR, past-due subscriptions, trials ending)' },
       { path: '/dev/queues', section: 'dev', title: 'Queues', what: 'The queue dashboard' },
     ]),
   );
@@ -117,14 +193,22 @@ export function createAdmin(options: AdminOptions): Admin {
   router.use((req: Request, _res: Response, next: NextFunction) => next(notFound(`Nothing in the console at ${req.path}.`)));
   router.use(consoleErrorHandler(renderer, log));
 
-  let guardSeen = false;
-  router.guard = (_req, _res, next) => {
-    guardSeen = true;
-    next();
-  };
-  Object.defineProperty(router.guard, 'seen', { get: () => guardSeen });
+  router.guard = impersonation.guard;
+  router.bannerHtml = impersonation.bannerHtml;
+  router.publish = (topic, payload) => live.publish(topic, payload);
   router.migrate = () => migrateToLatest(resolved.db, dialect);
   router.ready = () => readyPromise;
-  router.close = async () => {};
+  router.errorHandler = errors.errorHandler;
+  router.captureError = errors.captureError;
+  let closed: Promise<void> | null = null;
+  router.close = () => {
+    closed ??= (async () => {
+      await live.close();
+      await readyPromise.catch(() => {});
+      await errors.close();
+      if (resolved.ownsDb) await resolved.db.destroy();
+    })();
+    return closed;
+  };
   return router;
 }

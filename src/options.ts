@@ -3,9 +3,20 @@ import type { Store } from 'express-session';
 import type { Kysely } from 'kysely';
 import { DATE_STORAGES, type DateStorage } from './db/dates';
 import type { DialectName } from './db/dialect';
-import type { UsersAdapter } from './models/users-adapter';
+import { connectionKind, wrapConnection, type DbConnection } from './db/wrap-connection';
+import { HEX_COLOUR, isSafeLink } from './http/branding';
+import type { InvitationsAdapter } from './models/invitations-adapter';
+import { isInvitationsAdapter } from './models/invitations-adapter';
+import type { BackstageSubscription, SubscriptionsAdapter } from './models/subscriptions-adapter';
+import { isSubscriptionsAdapter } from './models/subscriptions-adapter';
+import type { TeamsAdapter } from './models/teams-adapter';
+import { isTeamsAdapter } from './models/teams-adapter';
+import type { Operator } from './http/operator';
+import type { BackstageUser, UsersAdapter } from './models/users-adapter';
 import type { ResolvedUsersModel, UsersModelConfig } from './models/users-model-config';
 import { BackstageConfigError, describeValue } from './options-errors';
+import { resolveLiveOptions, type LiveOptions, type ResolvedLiveOptions } from './live/live-options';
+import { isSecretKey } from './queues/redact';
 
 /** A table of the host's that the console reads, with columns renamed where the host's names differ. */
 export interface TableModelConfig {
@@ -18,29 +29,83 @@ export interface TableModelConfig {
 export interface ModelsOptions {
   /** The host's users: a table mapping, or an adapter object of its own. */
   users?: UsersModelConfig | UsersAdapter;
-  teams?: TableModelConfig;
+  /** The host's teams: a table mapping, or a teams adapter object of its own (then memberships are its business). */
+  teams?: TableModelConfig | TeamsAdapter;
   memberships?: TableModelConfig;
-  invitations?: TableModelConfig;
-  subscriptions?: TableModelConfig;
+  invitations?: TableModelConfig | InvitationsAdapter;
+  subscriptions?: TableModelConfig | SubscriptionsAdapter;
 }
 
-export interface ImpersonationOptions {
-  /** Makes `user` the signed-in user of the host app (e.g. `req.session.userId = user.id`). */
-  signIn: (req: Request, user: { id: string; email: string }) => void | Promise<void>;
-  maxMinutes?: number;
-  policy?: string;
-  canImpersonate?: (operator: unknown, target: unknown) => boolean | Promise<boolean>;
+export interface BillingOptions {
+  /** The billing provider's page for a subscription (e.g. Stripe's dashboard); only http(s) URLs are linked. */
+  externalUrl?: (subscription: BackstageSubscription) => string | null | undefined;
 }
 
 /**
+ * Impersonation: an operator signs in as a user for a few minutes, with a
+ * reason, under `admin.guard` (banner, read-only mode, expiry, audit).
+ *
+ * @example
+ * // express-session host that keeps the user id in the session:
+ * impersonation: { signIn: (req, user) => { req.session.userId = user.id; } }
+ * // passport host (0.6+ regenerates the session in req.login; the console re-attaches its record afterwards):
+ * impersonation: { signIn: (req, user) => new Promise((ok, fail) => req.login(user, (err) => (err ? fail(err) : ok()))) }
+ */
+export interface ImpersonationOptions {
+  /**
+   * Required. Makes `user` the signed-in user of the host app (e.g. `req.session.userId = user.id`).
+   * Called with the target when an impersonation starts and with the operator when it ends. `user.id` is a string.
+   */
+  signIn: (req: Request, user: BackstageUser) => void | Promise<void>;
+  /**
+   * Optional. Signs whoever is signed in out of the host app, for the rare end that does not sign the
+   * operator back in (their operator access was withdrawn meanwhile). The session is regenerated
+   * first, which is enough for session-based auth; hosts that sign in with their own cookie (JWT) set this.
+   */
+  signOut?: (req: Request) => void | Promise<void>;
+  /** Longest impersonation an operator can choose, in minutes. Default 30. */
+  maxMinutes?: number;
+  /** The host's rules, shown verbatim on the start page ("Only with the customer's consent, …"). */
+  policy?: string;
+  /**
+   * Who may impersonate whom; must return `true` to allow. Default: nobody whose role is one of
+   * `options.roles` (operators) can be impersonated. Yourself and banned users are always refused.
+   */
+  canImpersonate?: (operator: Operator, target: BackstageUser) => boolean | Promise<boolean>;
+  /** Where the operator lands in the host app once the impersonation starts. Default `/`. */
+  landingPath?: string;
+  /**
+   * Insert the banner into the host's HTML pages automatically. Default true. Set false when the
+   * host renders it itself (`admin.bannerHtml(req)` or `res.locals.backstageImpersonation`).
+   */
+  injectBanner?: boolean;
+}
+
+/**
+ * Error tracking: `admin.errorHandler`, `admin.captureError` and the Errors page.
+ *
+ * @example
+ * createAdmin({ db, getUser, errors: { retentionDays: 14 } }) // or errors: false to turn it off
+ */
+export interface ErrorsOptions {
+  /** Days an occurrence (stack, request context) is kept; a group's counts are kept for good. Default 30. */
+  retentionDays?: number;
+}
+
+/**
+ * Options of {@link createAdmin}./**
  * Options of {@link createAdmin}. Only `db` and `getUser` are required.
  *
  * @example
  * createAdmin({ db, getUser: (req) => req.user ?? null, roles: ['admin', 'superuser'] })
  */
 export interface AdminOptions {
-  /** The host's Kysely instance (SQLite, PostgreSQL or MySQL/MariaDB). */
-  db: Kysely<any>;
+  /**
+   * The host's database (SQLite, PostgreSQL or MySQL/MariaDB): its Kysely instance, or what it
+   * already has — a `pg` Pool, a better-sqlite3 Database or a mysql2 pool (shared, never closed by
+   * the console), or a connection URL (the console opens its own pool of 2, ended by `admin.close()`).
+   */
+  db: Kysely<any> | DbConnection;
   /** The signed-in user of the host app, or null. May be async. */
   getUser: (req: Request) => unknown | Promise<unknown>;
   /** Role values allowed into the console. Default `['admin', 'superuser']`. */
@@ -57,7 +122,22 @@ export interface AdminOptions {
   models?: ModelsOptions;
   /** Bull or BullMQ queues (or queue adapters). */
   queues?: unknown[] | false;
+  /**
+   * Where a job's data names the user and the team it is about, so the user and team pages list
+   * their jobs (failed first). Data paths, nested ones allowed; merged over the default
+   * `{ user: 'userId', team: 'teamId' }`; `null` turns one link off.
+   *
+   * @example
+   * jobLinks: { user: 'accountId', team: 'meta.team.id' }
+   */
+  jobLinks?: Partial<Record<JobLinkKind, string | null>>;
   impersonation?: ImpersonationOptions | false;
+  /** Error tracking: omitted → on (occurrences kept 30 days), `false` → off, object → configured. */
+  errors?: ErrorsOptions | false;
+  /** Live updates (dashboard charts, runtime page): omitted → in-process, `false` → off, `{ redis }` → shared by every instance. */
+  live?: LiveOptions | false;
+  /** The billing page and subscription details: omitted → on, `false` → off, object → configured. */
+  billing?: BillingOptions | false;
   /** Folders searched before the package's own views, so a host can override one template. */
   views?: string | string[];
   /** Used when the host has no express-session: the store of the console's own session. */
@@ -68,12 +148,20 @@ export interface AdminOptions {
   dialect?: DialectName;
   /** Product name shown in the console's header. */
   appName?: string;
+  /** The host's logo, shown in the sidebar: a path on the app (`/logo.svg`) or an http(s) URL. */
+  logoUrl?: string;
+  /** The host app's own address, linked as "Back to <appName>": a path (`/`) or an http(s) URL. */
+  homeUrl?: string;
+  /** The console's accent colour, `#rrggbb` or `#rgb` (served as a stylesheet: no inline style). */
+  accentColor?: string;
   /** The clock; tests pass a controllable one. */
   now?: () => Date;
 }
 
 export interface ResolvedOptions {
   db: Kysely<any>;
+  /** True when the console opened `db` itself (a URL): `admin.close()` ends it. */
+  ownsDb: boolean;
   getUser: AdminOptions['getUser'];
   roles: string[];
   superuserRoles: string[];
@@ -84,13 +172,31 @@ export interface ResolvedOptions {
   usersAdapter: UsersAdapter | null;
   teams: ResolvedTableModel<'id' | 'name' | 'created_at' | 'slug' | 'owner_id'>;
   memberships: ResolvedTableModel<'team_id' | 'user_id' | 'role' | 'created_at'>;
+  invitations: ResolvedTableModel<'id' | 'team_id' | 'email' | 'created_at' | 'role' | 'invited_by_id' | 'accepted_at' | 'expires_at'>;
+  subscriptions: ResolvedTableModel<
+    'id' | 'team_id' | 'plan' | 'status' | 'amount_cents' | 'currency' | 'interval' | 'current_period_end' | 'trial_ends_at' | 'canceled_at' | 'external_id'
+  >;
+  /** Adapter objects the host passed instead of table mappings (null: use the Kysely mapping). */
+  teamsAdapter: TeamsAdapter | null;
+  invitationsAdapter: InvitationsAdapter | null;
+  subscriptionsAdapter: SubscriptionsAdapter | null;
+  /** Null when `billing: false`. */
+  billing: BillingOptions | null;
   queues: unknown[];
-  impersonation: (Required<Pick<ImpersonationOptions, 'signIn' | 'maxMinutes'>> & ImpersonationOptions) | null;
+  /** Data paths tying jobs to users and teams; null when that link is off. */
+  jobLinks: Record<JobLinkKind, string | null>;
+  /** Null when `errors: false`. */
+  errors: { retentionDays: number } | null;
+  live: ResolvedLiveOptions;
+  impersonation: (Required<Pick<ImpersonationOptions, 'signIn' | 'maxMinutes' | 'landingPath' | 'injectBanner'>> & ImpersonationOptions) | null;
   views: string[];
   sessionStore?: Store;
   sessionSecret?: string;
   dialect?: DialectName;
   appName: string;
+  logoUrl: string | null;
+  homeUrl: string | null;
+  accentColor: string | null;
   now: () => Date;
 }
 
@@ -137,14 +243,6 @@ function optionalFunction<T>(value: unknown, option: string, fallback: T): T {
   if (value === undefined) return fallback;
   if (typeof value !== 'function') fail(option, 'a function', value);
   return value as T;
-}
-
-function isKysely(value: unknown): value is Kysely<any> {
-  return isPlainObjectLike(value) && typeof (value as any).selectFrom === 'function' && typeof (value as any).getExecutor === 'function';
-}
-
-function isPlainObjectLike(value: unknown): boolean {
-  return typeof value === 'object' && value !== null;
 }
 
 function isUsersAdapter(value: unknown): value is UsersAdapter {
@@ -207,6 +305,14 @@ function resolveTableModel<C extends string>(config: TableModelConfig | undefine
   return { table: config?.table ?? defaults.table, columns, dates: config?.dates, explicit };
 }
 
+function resolveBilling(value: unknown): BillingOptions | null {
+  if (value === false) return null;
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) fail('billing', 'false or an object ({ externalUrl(subscription) })', value);
+  optionalFunction(value.externalUrl, 'billing.externalUrl', undefined);
+  return { externalUrl: value.externalUrl as BillingOptions['externalUrl'] };
+}
+
 function resolveImpersonation(value: unknown): ResolvedOptions['impersonation'] {
   if (value === undefined || value === false) return null;
   if (!isPlainObject(value)) fail('impersonation', 'false or an object with a signIn(req, user) hook', value);
@@ -217,7 +323,55 @@ function resolveImpersonation(value: unknown): ResolvedOptions['impersonation'] 
   }
   if (value.policy !== undefined && typeof value.policy !== 'string') fail('impersonation.policy', 'a string', value.policy);
   optionalFunction(value.canImpersonate, 'impersonation.canImpersonate', undefined);
-  return { ...(value as unknown as ImpersonationOptions), maxMinutes } as ResolvedOptions['impersonation'];
+  optionalFunction(value.signOut, 'impersonation.signOut', undefined);
+  const landingPath = value.landingPath ?? '/';
+  // A path on the host, never another origin: '//evil.test' and '/\\evil.test' are protocol-relative to browsers.
+  if (typeof landingPath !== 'string' || !landingPath.startsWith('/') || /^\/[/\\]/.test(landingPath)) {
+    fail('impersonation.landingPath', "a path on the host app starting with '/'", landingPath);
+  }
+  const injectBanner = value.injectBanner ?? true;
+  if (typeof injectBanner !== 'boolean') fail('impersonation.injectBanner', 'true or false', injectBanner);
+  return { ...(value as unknown as ImpersonationOptions), maxMinutes, landingPath, injectBanner } as ResolvedOptions['impersonation'];
+}
+
+function resolveErrors(value: unknown): ResolvedOptions['errors'] {
+  if (value === false) return null;
+  if (value === undefined) return { retentionDays: 30 };
+  if (!isPlainObject(value)) fail('errors', 'false or an object ({ retentionDays })', value);
+  const retentionDays = value.retentionDays ?? 30;
+  if (typeof retentionDays !== 'number' || !Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
+    fail('errors.retentionDays', 'a whole number of days between 1 and 3650', retentionDays);
+  }
+  return { retentionDays };
+}
+
+/** What `jobLinks` can tie a job to. */
+export type JobLinkKind = 'user' | 'team';
+
+const JOB_LINK_DEFAULTS: Record<JobLinkKind, string | null> = { user: 'userId', team: 'teamId' };
+
+/** A dotted path into job data: identifiers, with array indexes allowed after the first segment (`items.0.sku`). */
+const DATA_PATH = /^[A-Za-z_$][\w$]*(?:\.(?:[A-Za-z_$][\w$]*|\d+))*$/;
+
+function resolveJobLinks(value: unknown): Record<JobLinkKind, string | null> {
+  if (value === undefined) return { ...JOB_LINK_DEFAULTS };
+  if (!isPlainObject(value)) fail('jobLinks', "an object of data paths, such as { user: 'userId', team: 'meta.team.id' }", value);
+  const kinds = Object.keys(JOB_LINK_DEFAULTS);
+  const links = { ...JOB_LINK_DEFAULTS };
+  for (const [kind, path] of Object.entries(value)) {
+    if (!kinds.includes(kind)) fail('jobLinks', `an object with keys among ${kinds.join(', ')}`, value);
+    if (path === null) {
+      links[kind as JobLinkKind] = null;
+      continue;
+    }
+    if (typeof path !== 'string' || path.length > 200 || !DATA_PATH.test(path) || path.split('.').some((s) => ['__proto__', 'constructor', 'prototype'].includes(s))) {
+      fail(`jobLinks.${kind}`, "a data path such as 'userId' or 'meta.team.id' (dotted identifiers), or null", path);
+    }
+    const secret = path.split('.').find((segment) => isSecretKey(segment));
+    if (secret !== undefined) fail(`jobLinks.${kind}`, `a data path that does not go through a secret-looking key ("${secret}": job data is never searched by secrets)`, path);
+    links[kind as JobLinkKind] = path;
+  }
+  return links;
 }
 
 /** Validates the options synchronously and applies defaults; every error names the option. */
@@ -225,7 +379,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (!isPlainObject(options)) {
     throw new BackstageConfigError(`createAdmin(options) needs an options object ({ db, getUser }), got ${describeValue(options)}`);
   }
-  if (!isKysely(options.db)) fail('db', 'a Kysely instance', options.db);
+  connectionKind(options.db);
   if (typeof options.getUser !== 'function') fail('getUser', 'a function (req) => the signed-in user or null', options.getUser);
 
   const roles = stringArray(options.roles, 'roles', ['admin', 'superuser']);
@@ -265,9 +419,22 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     fail('sessionSecret', 'a string of at least 16 characters', '(a shorter value)');
   }
   if (options.appName !== undefined && typeof options.appName !== 'string') fail('appName', 'a string', options.appName);
+  for (const link of ['logoUrl', 'homeUrl'] as const) {
+    const value = options[link];
+    if (value !== undefined && (typeof value !== 'string' || !isSafeLink(value))) fail(link, "a path starting with '/' or an http(s) URL", value);
+  }
+  if (options.accentColor !== undefined && (typeof options.accentColor !== 'string' || !HEX_COLOUR.test(options.accentColor))) {
+    fail('accentColor', "a hex colour such as '#4f46e5'", options.accentColor);
+  }
 
+  const jobLinks = resolveJobLinks(options.jobLinks);
+  const errors = resolveErrors(options.errors);
+  const live = resolveLiveOptions(options.live);
+  // Last, once every other option is valid: a URL opens a pool, which must not leak on a thrown error.
+  const connection = wrapConnection(options.db);
   return {
-    db: options.db,
+    db: connection.db,
+    ownsDb: connection.owned,
     getUser: options.getUser as AdminOptions['getUser'],
     roles,
     superuserRoles,
@@ -276,7 +443,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     loginPath,
     usersModel,
     usersAdapter,
-    teams: resolveTableModel(models.teams, 'models.teams', {
+    teams: resolveTableModel(isTeamsAdapter(models.teams) ? undefined : models.teams, 'models.teams', {
       table: 'teams',
       columns: { id: 'id', name: 'name', created_at: 'created_at', slug: 'slug', owner_id: 'owner_id' },
     }),
@@ -284,13 +451,43 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       table: 'memberships',
       columns: { team_id: 'team_id', user_id: 'user_id', role: 'role', created_at: 'created_at' },
     }),
+    invitations: resolveTableModel(isInvitationsAdapter(models.invitations) ? undefined : models.invitations, 'models.invitations', {
+      table: 'invitations',
+      columns: { id: 'id', team_id: 'team_id', email: 'email', created_at: 'created_at', role: 'role', invited_by_id: 'invited_by_id', accepted_at: 'accepted_at', expires_at: 'expires_at' },
+    }),
+    subscriptions: resolveTableModel(isSubscriptionsAdapter(models.subscriptions) ? undefined : models.subscriptions, 'models.subscriptions', {
+      table: 'subscriptions',
+      columns: {
+        id: 'id',
+        team_id: 'team_id',
+        plan: 'plan',
+        status: 'status',
+        amount_cents: 'amount_cents',
+        currency: 'currency',
+        interval: 'interval',
+        current_period_end: 'current_period_end',
+        trial_ends_at: 'trial_ends_at',
+        canceled_at: 'canceled_at',
+        external_id: 'external_id',
+      },
+    }),
+    teamsAdapter: isTeamsAdapter(models.teams) ? models.teams : null,
+    invitationsAdapter: isInvitationsAdapter(models.invitations) ? models.invitations : null,
+    subscriptionsAdapter: isSubscriptionsAdapter(models.subscriptions) ? models.subscriptions : null,
+    billing: resolveBilling(options.billing),
     queues,
+    jobLinks,
     impersonation: resolveImpersonation(options.impersonation),
+    errors,
+    live,
     views,
     sessionStore: options.sessionStore as Store | undefined,
     sessionSecret: options.sessionSecret as string | undefined,
     dialect: options.dialect as DialectName | undefined,
     appName: (options.appName as string | undefined) ?? 'Backstage',
+    logoUrl: (options.logoUrl as string | undefined) ?? null,
+    homeUrl: (options.homeUrl as string | undefined) ?? null,
+    accentColor: (options.accentColor as string | undefined) ?? null,
     now: optionalFunction(options.now, 'now', () => new Date()),
   };
 }

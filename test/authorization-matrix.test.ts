@@ -4,9 +4,9 @@
  * a new page cannot ship without deciding who may use it.
  */
 import { openTestDb, type TestDb } from './helpers/dialects';
-import { createHostSchema, insertTeam, insertUsers } from './helpers/host-schema';
+import { createHostSchema, createInvitationsAndSubscriptions, insertInvitation, insertSubscription, insertTeam, insertUsers } from './helpers/host-schema';
 import { listRoutes } from './helpers/route-census';
-import { createTestApp, type TestApp } from './helpers/test-app';
+import { createTestApp, sessionUserIdSignIn, type TestApp } from './helpers/test-app';
 
 type Visitor = 'anonymous' | 'user' | 'admin' | 'superuser';
 
@@ -16,6 +16,10 @@ interface Row {
   superuser: number;
   /** Form fields for POST routes. */
   body?: Record<string, string>;
+  /** What an operator who is impersonating a user gets; default 403 (the console is closed while impersonating). */
+  impersonating?: number;
+  /** An event stream that never ends: only its status and content type are read. */
+  stream?: boolean;
 }
 
 const PAGE: Row = { admin: 200, superuser: 200 };
@@ -29,16 +33,49 @@ const MATRIX: Record<string, Row> = {
   'POST /users/:id/role': { ...SUPERUSER_ACTION, body: { role: 'user' } },
   'POST /users/:id/ban': ACTION,
   'POST /users/:id/unban': ACTION,
+  'GET /users/:id/impersonate': PAGE,
+  'POST /users/:id/impersonate': { ...ACTION, body: { reason: 'Matrix check', minutes: '5', mode: 'read-only' } },
+  'POST /impersonation/stop': { ...ACTION, impersonating: 303 },
   'GET /audit': PAGE,
+  'GET /errors': PAGE,
+  'GET /errors/:id': PAGE,
+  'POST /errors/:id/resolve': ACTION,
+  'POST /errors/:id/mute': ACTION,
+  'POST /errors/:id/unresolve': ACTION,
   'GET /teams': PAGE,
+  'GET /teams/:id': PAGE,
+  'POST /teams/:id/invitations/:invitationId/resend': ACTION,
+  'POST /teams/:id/transfer': SUPERUSER_ACTION, // body (the new owner) is filled in once the fixture exists
+  'POST /teams/:id/scope': ACTION,
+  'POST /scope/exit': ACTION,
   'GET /billing': PAGE,
   'GET /dev/queues': PAGE,
+  'GET /dev/runtime': PAGE,
+  'GET /live': { ...PAGE, stream: true },
 };
+
+/** Status and content type of a response that never ends (the live stream), then the connection is dropped. */
+function streamHead(agent: any, url: string): Promise<{ status: number; type: string }> {
+  return new Promise((resolve, reject) => {
+    agent
+      .get(url)
+      .buffer(false)
+      .parse((res: any, done: (err: null, body: null) => void) => {
+        resolve({ status: res.statusCode, type: String(res.headers['content-type'] ?? '') });
+        res.destroy();
+        done(null, null);
+      })
+      .end((err: unknown) => {
+        if (err) reject(err);
+      });
+  });
+}
 
 describe('authorisation matrix (SQLite)', () => {
   let testDb: TestDb;
   let host: TestApp;
-  let ids: Record<Visitor | 'target', string>;
+  let errorId: string;
+  let ids: Record<Visitor | 'target' | 'team' | 'invitation', string>;
 
   beforeAll(async () => {
     testDb = await openTestDb('sqlite');
@@ -49,9 +86,20 @@ describe('authorisation matrix (SQLite)', () => {
       { email: 'plain@customer.test' },
       { email: 'target@customer.test' },
     ]);
-    ids = { anonymous: '', superuser, admin, user, target };
-    await insertTeam(testDb.db, 'sqlite', 'Target Co', [[target, 'owner']]);
-    host = await createTestApp({ db: testDb.db });
+    await createInvitationsAndSubscriptions(testDb.db, 'sqlite');
+    const team = await insertTeam(testDb.db, 'sqlite', 'Target Co', [[target, 'owner'], [user, 'member']]);
+    const invitation = await insertInvitation(testDb.db, 'sqlite', { teamId: team, email: 'new@customer.test', invitedById: target, expiresAt: new Date(Date.now() + 86_400_000) });
+    await insertSubscription(testDb.db, 'sqlite', { teamId: team, plan: 'pro', status: 'past_due', amountCents: 4900 });
+    ids = { anonymous: '', superuser, admin, user, target, team, invitation };
+    MATRIX['POST /teams/:id/transfer'] = { ...SUPERUSER_ACTION, body: { user_id: user } };
+    host = await createTestApp({ db: testDb.db, admin: { impersonation: { signIn: sessionUserIdSignIn } } });
+    // One captured error group, so /errors/:id has something to show.
+    const seen = new Date().toISOString();
+    await testDb.db
+      .insertInto('backstage_errors')
+      .values({ fingerprint: 'f'.repeat(64), error_class: 'TypeError', message: 'Matrix fixture error', frame: 'src/app.js:1:1', status: 'unresolved', occurrence_count: 1, first_seen: seen, last_seen: seen })
+      .execute();
+    errorId = String((await testDb.db.selectFrom('backstage_errors').select('id').executeTakeFirstOrThrow()).id);
   });
 
   afterAll(async () => {
@@ -60,6 +108,9 @@ describe('authorisation matrix (SQLite)', () => {
   });
 
   function concrete(path: string): string {
+    if (path === '/live') return '/live?topics=signups';
+    if (path.startsWith('/errors/')) return path.replace(':id', errorId);
+    if (path.startsWith('/teams/')) return path.replace(':id', ids.team).replace(':invitationId', ids.invitation);
     return path.replace(':id', ids.target);
   }
 
@@ -96,9 +147,27 @@ describe('authorisation matrix (SQLite)', () => {
     const url = `/admin${concrete(path)}`;
     for (const visitor of ['admin', 'superuser'] as const) {
       const { agent, csrf } = await host.agentAs(ids[visitor]);
+      if (MATRIX[key].stream) {
+        const head = await streamHead(agent, url);
+        expect({ visitor, status: head.status, type: head.type }).toEqual({ visitor, status: MATRIX[key][visitor], type: 'text/event-stream; charset=utf-8' });
+        continue;
+      }
       const res = method === 'GET' ? await agent.get(url) : await agent.post(url).type('form').send({ _csrf: await csrf(), ...MATRIX[key].body });
       expect({ visitor, status: res.status }).toEqual({ visitor, status: MATRIX[key][visitor] });
     }
+  });
+
+  it.each(keys)('%s: an operator impersonating a user gets exactly their status (only Stop gets through)', async (key) => {
+    const [method, path] = key.split(' ');
+    const url = `/admin${concrete(path)}`;
+    const { agent, csrf } = await host.agentAs(ids.superuser);
+    const start = await agent.post(`/admin/users/${ids.target}/impersonate`).type('form').send({ _csrf: await csrf(), reason: 'Matrix check', minutes: '5' });
+    expect(start.status).toBe(303);
+    const closed = await agent.get('/admin/');
+    expect(closed.status).toBe(403);
+    const token = /name="_csrf" value="([^"]+)"/.exec(closed.text)![1];
+    const res = method === 'GET' ? await agent.get(url) : await agent.post(url).type('form').send({ _csrf: token, ...MATRIX[key].body });
+    expect(res.status).toBe(MATRIX[key].impersonating ?? 403);
   });
 
   it.each(keys.filter((key) => !key.startsWith('GET')))('%s: refused without a CSRF token, with a forged one and with another session\'s', async (key) => {

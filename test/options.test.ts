@@ -9,8 +9,8 @@ afterAll(() => db.destroy());
 
 describe('createAdmin validates its options with messages that name the option', () => {
   it.each<[string, Record<string, unknown>, string]>([
-    ['no db', { getUser }, 'express-backstage: options.db must be a Kysely instance, got undefined'],
-    ['a db that is not Kysely', { db: { query: () => 1 }, getUser }, 'options.db must be a Kysely instance, got an object with keys query'],
+    ['no db', { getUser }, 'express-backstage: options.db must be a Kysely instance, a pg Pool, a better-sqlite3 Database, a mysql2 pool, a Knex instance or knexfile config, or a connection URL (postgres://…, mysql://…, sqlite:<file>), got undefined'],
+    ['a db that is not a database', { db: { query: () => 1 }, getUser }, 'options.db must be a Kysely instance, a pg Pool, a better-sqlite3 Database, a mysql2 pool, a Knex instance or knexfile config, or a connection URL (postgres://…, mysql://…, sqlite:<file>), got an object with keys query'],
     ['no getUser', { db }, 'options.getUser must be a function (req) => the signed-in user or null, got undefined'],
     ['empty roles', { db, getUser, roles: [] }, 'express-backstage: options.roles must be a non-empty array of strings, got []'],
     ['roles not strings', { db, getUser, roles: ['admin', 3] }, 'options.roles must be a non-empty array of strings, got ["admin",3]'],

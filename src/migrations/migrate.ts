@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type MigrationResult } from 'kysely';
+import { Migrator, sql, type Kysely, type MigrationResult } from 'kysely';
 import type { DialectName } from '../db/dialect';
 import { backstageMigrations } from './migrations';
 
@@ -16,6 +16,9 @@ export async function migrateToLatest(db: Kysely<any>, dialect: DialectName): Pr
     provider: { getMigrations: async () => backstageMigrations(dialect) },
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
+    // Kysely looks for its tables in every schema it can see; on PostgreSQL a console in another
+    // schema of the same database would make it skip creating ours. Pin them to the current schema.
+    ...(dialect === 'postgres' ? { migrationTableSchema: await currentSchema(db) } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
@@ -24,4 +27,10 @@ export async function migrateToLatest(db: Kysely<any>, dialect: DialectName): Pr
     throw new Error(`express-backstage: migration ${failed ? `"${failed.migrationName}" ` : ''}failed: ${cause}`, { cause: error });
   }
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+/** The schema unqualified names resolve to (the first of search_path that exists). */
+export async function currentSchema(db: Kysely<any>): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  return rows[0]?.schema ?? 'public';
 }

@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { detectDialect, type DialectName } from '../db/dialect';
+import { currentSchema } from '../migrations/migrate';
 import type { ResolvedTableModel } from '../options';
 import { BackstageConfigError } from '../options-errors';
 import type { ResolvedUsersModel } from './users-model-config';
@@ -9,8 +11,11 @@ export interface SchemaFacts {
 }
 
 /** What the database holds, read once at start through Kysely's introspection. */
-export async function readSchema(db: Kysely<any>): Promise<SchemaFacts> {
-  const tables = await db.introspection.getTables();
+export async function readSchema(db: Kysely<any>, dialect: DialectName = detectDialect(db)): Promise<SchemaFacts> {
+  const all = await db.introspection.getTables();
+  // PostgreSQL's introspection lists every schema; unqualified names resolve in the current one.
+  const schema = dialect === 'postgres' ? await currentSchema(db) : null;
+  const tables = schema ? all.filter((t) => t.schema === schema) : all;
   return { tables: new Map(tables.map((t) => [t.name.toLowerCase(), new Set(t.columns.map((c) => c.name.toLowerCase()))])) };
 }
 

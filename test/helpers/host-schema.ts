@@ -100,3 +100,111 @@ export async function insertTeam(db: Kysely<any>, dialect: DialectName, name: st
   }
   return String(row.id);
 }
+
+/** The billing side of the conventional schema: invitations and subscriptions (DESIGN §2 default names). */
+export async function createInvitationsAndSubscriptions(db: Kysely<any>, dialect: DialectName): Promise<void> {
+  const ts = timestampType(dialect) as any;
+  await idColumn(db.schema.createTable('invitations'), dialect)
+    .addColumn('team_id', 'integer', (col: any) => col.notNull())
+    .addColumn('email', 'varchar(320)', (col: any) => col.notNull())
+    .addColumn('role', 'varchar(32)')
+    .addColumn('invited_by_id', 'integer')
+    .addColumn('token', 'varchar(64)')
+    .addColumn('created_at', ts, (col: any) => col.notNull())
+    .addColumn('accepted_at', ts)
+    .addColumn('expires_at', ts)
+    .execute();
+  await db.schema.createIndex('invitations_team').on('invitations').columns(['team_id']).execute();
+  await db.schema.createIndex('invitations_email').on('invitations').columns(['email']).execute();
+  await idColumn(db.schema.createTable('subscriptions'), dialect)
+    .addColumn('team_id', 'integer', (col: any) => col.notNull())
+    .addColumn('plan', 'varchar(50)', (col: any) => col.notNull())
+    .addColumn('status', 'varchar(30)', (col: any) => col.notNull())
+    .addColumn('amount_cents', 'integer', (col: any) => col.notNull())
+    .addColumn('currency', 'varchar(3)', (col: any) => col.notNull())
+    .addColumn('interval', 'varchar(10)', (col: any) => col.notNull())
+    .addColumn('current_period_end', ts, (col: any) => col.notNull())
+    .addColumn('trial_ends_at', ts)
+    .addColumn('canceled_at', ts)
+    .addColumn('external_id', 'varchar(64)')
+    .execute();
+  await db.schema.createIndex('subscriptions_team').on('subscriptions').columns(['team_id']).execute();
+}
+
+export interface SeedInvitation {
+  teamId: string;
+  email: string;
+  role?: string | null;
+  invitedById?: string | null;
+  createdAt?: Date;
+  acceptedAt?: Date | null;
+  expiresAt?: Date | null;
+}
+
+/** Inserts one invitation and returns its id. */
+export async function insertInvitation(db: Kysely<any>, dialect: DialectName, invitation: SeedInvitation): Promise<string> {
+  const token = Math.random().toString(36).slice(2);
+  await db
+    .insertInto('invitations')
+    .values({
+      team_id: Number(invitation.teamId),
+      email: invitation.email,
+      role: invitation.role === undefined ? 'member' : invitation.role,
+      invited_by_id: invitation.invitedById ? Number(invitation.invitedById) : null,
+      token,
+      created_at: dbDate(dialect, invitation.createdAt ?? new Date()),
+      accepted_at: invitation.acceptedAt ? dbDate(dialect, invitation.acceptedAt) : null,
+      expires_at: invitation.expiresAt ? dbDate(dialect, invitation.expiresAt) : null,
+    })
+    .execute();
+  const row = await db.selectFrom('invitations').select('id').where('token', '=', token).executeTakeFirstOrThrow();
+  return String(row.id);
+}
+
+export interface SeedSubscription {
+  teamId: string;
+  plan: string;
+  status: string;
+  amountCents: number;
+  currency?: string;
+  interval?: string;
+  currentPeriodEnd?: Date;
+  trialEndsAt?: Date | null;
+  canceledAt?: Date | null;
+  externalId?: string | null;
+}
+
+/** Inserts one subscription and returns its id. */
+export async function insertSubscription(db: Kysely<any>, dialect: DialectName, subscription: SeedSubscription): Promise<string> {
+  const externalId = subscription.externalId === undefined ? `sub_${Math.random().toString(36).slice(2, 12)}` : subscription.externalId;
+  await db
+    .insertInto('subscriptions')
+    .values({
+      team_id: Number(subscription.teamId),
+      plan: subscription.plan,
+      status: subscription.status,
+      amount_cents: subscription.amountCents,
+      currency: subscription.currency ?? 'usd',
+      interval: subscription.interval ?? 'month',
+      current_period_end: dbDate(dialect, subscription.currentPeriodEnd ?? new Date(Date.UTC(2026, 5, 1))),
+      trial_ends_at: subscription.trialEndsAt ? dbDate(dialect, subscription.trialEndsAt) : null,
+      canceled_at: subscription.canceledAt ? dbDate(dialect, subscription.canceledAt) : null,
+      external_id: externalId,
+    })
+    .execute();
+  const row = await db.selectFrom('subscriptions').select(sql<unknown>`max(id)`.as('id')).executeTakeFirstOrThrow();
+  return String(row.id);
+}
+
+/** Many teams at once (each with its owner as the one member), for paging tests and benchmarks: batched inserts. */
+export async function insertManyTeams(db: Kysely<any>, dialect: DialectName, count: number, ownerId: string, prefix = 'Bulk Team'): Promise<void> {
+  const base = Date.UTC(2025, 0, 1);
+  for (let start = 0; start < count; start += 200) {
+    const rows = [];
+    for (let i = start; i < Math.min(count, start + 200); i++) {
+      // Every pair shares a timestamp, so the id tie-breaker is exercised.
+      rows.push({ name: `${prefix} ${i}`, slug: `${prefix.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${i}`, owner_id: Number(ownerId), created_at: dbDate(dialect, new Date(base + Math.floor(i / 2) * 60_000)) });
+    }
+    await db.insertInto('teams').values(rows).execute();
+  }
+}

@@ -31,7 +31,16 @@ export interface TestAppOptions {
   migrate?: boolean;
   /** Where the host's own auth loads users from (default: users.id). */
   hostUsers?: { table: string; id: string };
+  /** Set false to leave admin.guard unmounted (a host that forgot it). */
+  guard?: boolean;
+  /** The host's own routes, added after the console (behind the guard when it is mounted). */
+  routes?: (app: any) => void;
 }
+
+/** The impersonation hook of this host: its auth reads `req.session.userId`. */
+export const sessionUserIdSignIn = (req: any, user: { id: string }) => {
+  req.session.userId = user.id;
+};
 
 export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
   const express = options.express ?? express5;
@@ -54,9 +63,10 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     }
   });
   const admin = createAdmin({ db: options.db, getUser: (req: any) => req.user ?? null, ...options.admin });
-  app.use(admin.guard);
+  if (options.guard !== false) app.use(admin.guard);
   app.use('/admin', admin);
   app.get('/login', (_req: any, res: any) => res.send('host login page'));
+  options.routes?.(app);
   if (options.migrate !== false) await admin.migrate();
   await admin.ready();
 

@@ -1,18 +1,40 @@
 import express, { type Router } from 'express';
 import type { ConsoleContext } from '../../console-context';
 import { handle } from '../../http/handle';
+import { badRequest } from '../../http/http-error';
+import type { LiveHub } from '../../live/live-hub';
+import type { DashboardFigures } from './dashboard-figures';
+import { dashboardModel, type SignupRange } from './dashboard-model';
 
-const COUNT_LIMIT = 10_000;
+export interface HomeDependencies {
+  figures: DashboardFigures;
+  /** Null when live updates are off: the charts render still. */
+  hub: LiveHub | null;
+  log: (message: string, err: unknown) => void;
+}
 
-/** The console's home page: a few real figures and the latest operator actions. */
-export function homeRoutes(context: () => ConsoleContext): Router {
+const RANGES: readonly SignupRange[] = ['30d', '24h'];
+
+/** The console's home page: tiles, live charts and the latest operator actions. */
+export function homeRoutes(context: () => ConsoleContext, deps: HomeDependencies): Router {
   const router = express.Router();
   router.get(
     '/',
     handle(async (req, res) => {
       const ctx = context();
-      const [users, recent] = await Promise.all([ctx.users.count(COUNT_LIMIT), ctx.audit.list({ limit: 10 })]);
-      await ctx.renderer.page(req, res, 'home/index', { users, recent: recent.rows }, { title: 'Dashboard', section: 'home' });
+      const asked = req.query.signups;
+      if (asked !== undefined && !RANGES.includes(asked as SignupRange)) {
+        throw badRequest(`The signups chart shows ${RANGES.join(' or ')}; "${String(asked).slice(0, 20)}" is not one of them.`);
+      }
+      const range = (asked as SignupRange | undefined) ?? '30d';
+      const [dashboard, recent] = await Promise.all([dashboardModel(deps.figures, range, deps.hub !== null, deps.log), ctx.audit.list({ limit: 5 })]);
+      await ctx.renderer.page(
+        req,
+        res,
+        'home/index',
+        { dashboard, recent: recent.rows, withCharts: true, withLive: deps.hub !== null },
+        { title: 'Dashboard', section: 'home', fragment: 'home/_signups' },
+      );
     }),
   );
   return router;

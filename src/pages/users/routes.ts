@@ -8,7 +8,8 @@ import { operatorOf, requestMeta } from '../../http/operator';
 import { setFlash } from '../../http/render';
 import { filterOf, parseListParams, type ListDeclaration } from '../../lists/list-params';
 import type { BackstageUser, UserStatus } from '../../models/users-adapter';
-import { teamsOfUser } from './queries';
+import { impersonationRefusal } from '../../impersonation/policy';
+import { invitationsForUser, teamsOfUser } from './queries';
 
 const COUNT_LIMIT = 10_000;
 
@@ -91,8 +92,9 @@ export function usersRoutes(context: () => ConsoleContext): Router {
     handle(async (req, res) => {
       const ctx = context();
       const user = await targetUser(ctx, req);
-      const [teams, trail] = await Promise.all([
+      const [teams, invitations, trail] = await Promise.all([
         teamsOfUser(ctx, user.id),
+        invitationsForUser(ctx, user.email, ctx.options.now()),
         ctx.audit.list({ subjectType: 'user', subjectId: user.id, limit: 20 }),
       ]);
       const operator = operatorOf(res);
@@ -103,11 +105,14 @@ export function usersRoutes(context: () => ConsoleContext): Router {
         {
           user,
           teams,
+          invitations,
           trail: trail.rows,
           features: ctx.users.features,
           can: {
             changeRole: operator.isSuperuser && !!ctx.users.setRole && operator.id !== user.id,
             ban: !!ctx.users.setBanned && operator.id !== user.id && (operator.isSuperuser || !isOperatorRole(ctx, user)),
+            // The same check that guards the impersonation routes (off, yourself, banned, the host's policy).
+            impersonate: (await impersonationRefusal(ctx.options, operator, user)) === null,
           },
         },
         { title: user.email, section: 'users' },

@@ -1,0 +1,40 @@
+import express, { type Request, type RequestHandler, type Router } from 'express';
+import type { ConsoleContext } from '../console-context';
+import type { Renderer } from '../http/render';
+import type { ResolvedOptions } from '../options';
+import { closeConsoleWhileImpersonating } from './console-gate';
+import { impersonationGuard } from './guard';
+import { impersonationRoutes } from './routes';
+import type { ImpersonationRuntime } from './runtime';
+
+export interface ImpersonationDeps {
+  options: ResolvedOptions;
+  ready: Promise<void>;
+  context: () => ConsoleContext;
+  renderer: Renderer;
+  csrfTokenFor: (req: Request) => string;
+  consoleSession: RequestHandler;
+  log: (message: string, err?: unknown) => void;
+}
+
+export interface Impersonation {
+  /** `admin.guard`. */
+  guard: RequestHandler;
+  /** Wraps the console's role gate: closes the console while impersonating, except Stop. */
+  consoleGate(roleGate: RequestHandler): RequestHandler;
+  /** The console routes (start page, start, stop); an empty router when impersonation is off. */
+  routes(): Router;
+  /** `admin.bannerHtml(req)`: the banner for this request, or '' when it is not impersonating. */
+  bannerHtml(req: Request): string;
+}
+
+/** Impersonation for one console: its guard, its console gate and its routes, sharing one runtime. */
+export function createImpersonation(deps: ImpersonationDeps): Impersonation {
+  const runtime: ImpersonationRuntime = { ...deps, guarded: new WeakSet(), banners: new WeakMap() };
+  return {
+    guard: impersonationGuard(runtime),
+    consoleGate: (roleGate) => closeConsoleWhileImpersonating(roleGate, runtime),
+    routes: () => (deps.options.impersonation ? impersonationRoutes(deps.context, runtime) : express.Router()),
+    bannerHtml: (req) => runtime.banners.get(req) ?? '',
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Live counts on the queue pages, over the console's event stream
+ * (`<mount>/live?topics=jobs`, DESIGN §5).
+ *
+ * While a page in this process watches the `jobs` topic, one poller (per
+ * process, not per tab) reads every queue's O(1) counters and paused flag
+ * every `pollMs`, and when something changed sends a snapshot to this
+ * process's pages. The snapshot uses the tile shape `public/js/live.js`
+ * already understands (`{ kind: 'snapshot', tiles: { key: { value, hint } } }`),
+ * so the queue pages need no script of their own: each count is an element
+ * with `data-live-tile="queue:<name>:<state>"`. A host's
+ * `admin.publish('jobs')` makes the poller read at once.
+ */
+import type { LiveHub } from '../../live/live-hub';
+import { Poller } from '../../live/poller';
+import { formatNumber } from '../../http/view-helpers';
+import { JOB_STATES, type QueueAdapter } from '../../queues/queue-adapter';
+import { summariseQueues, type QueueSummary } from './queries';
+
+export const LIVE_TOPIC = 'jobs';
+
+/** The tile key of one figure of one queue: a state's count, or `status`. */
+export function tileKey(queue: string, what: string): string {
+  return `queue:${queue}:${what}`;
+}
+
+/** `Running` / `Paused` / `Unreachable`, with the error as the hint. */
+export function statusText(summary: QueueSummary): { value: string; hint: string } {
+  if (summary.error !== null) return { value: 'Unreachable', hint: summary.error };
+  return { value: summary.paused ? 'Paused' : 'Running', hint: '' };
+}
+
+export function countTiles(summaries: readonly QueueSummary[]): Record<string, { value: string; hint?: string }> {
+  const tiles: Record<string, { value: string; hint?: string }> = {};
+  for (const summary of summaries) {
+    for (const state of JOB_STATES) tiles[tileKey(summary.name, state)] = { value: summary.counts ? formatNumber(summary.counts[state]) : '—' };
+    tiles[tileKey(summary.name, 'status')] = statusText(summary);
+  }
+  return tiles;
+}
+
+/** Registers the poller with the hub: it runs only while some page here watches `jobs`. */
+export function startQueueCountsFeed(hub: LiveHub, queues: readonly QueueAdapter[], pollMs: number, log: (message: string, err?: unknown) => void): void {
+  if (queues.length === 0) return;
+  let last: string | null = null;
+  const poller = new Poller(
+    pollMs,
+    async () => {
+      const snapshot = { kind: 'snapshot', tiles: countTiles(await summariseQueues(queues)) };
+      const json = JSON.stringify(snapshot);
+      if (json === last) return;
+      last = json;
+      // Not retained: the dashboard's own `jobs` snapshot stays the one replayed to late joiners.
+      hub.emitLocal(LIVE_TOPIC, snapshot);
+    },
+    log,
+  );
+  hub.onWatch(LIVE_TOPIC, {
+    start: () => poller.start(),
+    stop: () => {
+      poller.stop();
+      last = null;
+    },
+  });
+  hub.listen(LIVE_TOPIC, () => poller.poke(250));
+}

@@ -1,0 +1,168 @@
+/**
+ * What the queue pages read, through the queue adapters only (never Bull or
+ * BullMQ directly). Queries never see `req`; they take adapters and plain values.
+ */
+import type { ConsoleContext } from '../../console-context';
+import type { JobLinkKind } from '../../options';
+import {
+  JOB_STATES,
+  SEARCH_ORDER,
+  type CleanableState,
+  type FindJobsResult,
+  type JobCounts,
+  type JobPage,
+  type JobState,
+  type JobView,
+  type QueueAdapter,
+} from '../../queues/queue-adapter';
+
+/** One queue as the overview shows it: counts and paused flag, or why Redis did not answer. */
+export interface QueueSummary {
+  name: string;
+  counts: JobCounts | null;
+  paused: boolean | null;
+  /** The adapter's message when the queue did not answer (Redis down, timeout…). */
+  error: string | null;
+  canPause: boolean;
+}
+
+/** The adapter's message without the library prefix, for an operator. */
+export function queueErrorMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/^express-backstage:\s*/, '').slice(0, 500);
+}
+
+/** Counts and paused flag of one queue, read in parallel (O(1) counters); never throws. */
+export async function summariseQueue(queue: QueueAdapter): Promise<QueueSummary> {
+  const canPause = queue.supports('pause') && queue.supports('resume');
+  try {
+    const [counts, paused] = await Promise.all([queue.counts(), queue.isPaused()]);
+    return { name: queue.name, counts, paused, error: null, canPause };
+  } catch (err) {
+    return { name: queue.name, counts: null, paused: null, error: queueErrorMessage(err), canPause };
+  }
+}
+
+/** Every queue's summary; one unreachable queue never hides the others. */
+export function summariseQueues(queues: readonly QueueAdapter[]): Promise<QueueSummary[]> {
+  return Promise.all(queues.map((queue) => summariseQueue(queue)));
+}
+
+export function findQueue(queues: readonly QueueAdapter[], name: string): QueueAdapter | null {
+  return queues.find((queue) => queue.name === name) ?? null;
+}
+
+/** One page of a state, newest first: `page` is 1-based; only that page is read (ZREVRANGE/LRANGE by index). */
+export function jobsOfState(queue: QueueAdapter, state: JobState, page: number, size: number): Promise<JobPage> {
+  return queue.listJobs(state, { start: (page - 1) * size, size });
+}
+
+/** The finish time a clean compares with (the libraries index finished jobs by it). */
+function finishedAt(job: JobView): number {
+  return job.timestamps.finished ?? job.timestamps.processed ?? job.timestamps.created ?? 0;
+}
+
+/**
+ * How many completed (or failed) jobs finished before `cutoff`: the list is
+ * newest first by finish time, so a binary search over positions finds the
+ * first older job in about log2(total) one-job reads (20 for a million jobs).
+ * A job removed meanwhile can shift the answer by a few; the action is then
+ * capped at the number the operator confirmed.
+ */
+export async function countFinishedBefore(queue: QueueAdapter, state: CleanableState, cutoff: number, total: number): Promise<number> {
+  let low = 0;
+  let high = total;
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    const page = await queue.listJobs(state, { start: mid, size: 1 });
+    const job = page.jobs[0];
+    if (!job) {
+      high = mid;
+      continue;
+    }
+    if (finishedAt(job) < cutoff) high = mid;
+    else low = mid + 1;
+  }
+  return total - low;
+}
+
+/** How many jobs one click of a bulk action touches at most: the rest waits for another click, so a request never runs for minutes. */
+export const BULK_LIMITS = { retryAllFailed: 10_000, clean: 100_000 } as const;
+
+// ---- jobs tied to users and teams (jobLinks) ----
+
+/** Jobs read per queue when looking for one user's or team's jobs. */
+export const LINKED_SCAN_LIMIT = 2000;
+/** Matches kept per queue, and shown in all. */
+export const LINKED_LIMIT = 50;
+
+export interface LinkedJobs {
+  kind: JobLinkKind;
+  id: string;
+  /** The data path searched (`options.jobLinks[kind]`). */
+  path: string;
+  /** Failed first, then active, waiting, paused, delayed, completed; newest first within a state. */
+  jobs: JobView[];
+  /** Jobs read across every queue. */
+  scanned: number;
+  /** False when some queue had more jobs than were read. */
+  complete: boolean;
+  /** True when more matched than are shown (`LINKED_LIMIT`). */
+  truncated: boolean;
+  scanLimit: number;
+  /** Queues that did not answer, with why. */
+  errors: Array<{ queue: string; message: string }>;
+  queues: number;
+}
+
+const STATE_RANK = new Map<string, number>(SEARCH_ORDER.map((state, i) => [state, i]));
+
+function newestFirst(job: JobView): number {
+  return job.timestamps.finished ?? job.timestamps.processed ?? job.timestamps.created ?? 0;
+}
+
+/**
+ * The jobs of one user or team across every queue, failed ones first: a
+ * bounded scan (`LINKED_SCAN_LIMIT` jobs per queue, newest first, failed
+ * before completed) of the data path `options.jobLinks` names. Null when
+ * there are no queues or that link is switched off. Never throws for a queue
+ * that is down: it is listed in `errors`.
+ *
+ * @example
+ * const linked = await jobsForLinks(ctx, { team: team.id });
+ * // in the view: include('../partials/jobs-for', { linked })
+ */
+export async function jobsForLinks(ctx: ConsoleContext, links: Partial<Record<JobLinkKind, string>>): Promise<LinkedJobs | null> {
+  const entry = (Object.entries(links) as Array<[JobLinkKind, string | undefined]>).find(([, id]) => id !== undefined && id !== '');
+  if (!entry) return null;
+  const [kind, id] = entry as [JobLinkKind, string];
+  const path = ctx.options.jobLinks[kind];
+  if (!path || ctx.queues.length === 0) return null;
+  const results = await Promise.all(
+    ctx.queues.map(async (queue): Promise<FindJobsResult | { error: string; queue: string }> => {
+      try {
+        return await queue.findJobsByLinks({ [path]: id }, { scanLimit: LINKED_SCAN_LIMIT, limit: LINKED_LIMIT });
+      } catch (err) {
+        return { error: queueErrorMessage(err), queue: queue.name };
+      }
+    }),
+  );
+  const linked: LinkedJobs = { kind, id, path, jobs: [], scanned: 0, complete: true, truncated: false, scanLimit: LINKED_SCAN_LIMIT, errors: [], queues: ctx.queues.length };
+  for (const result of results) {
+    if ('error' in result) {
+      linked.errors.push({ queue: result.queue, message: result.error });
+      continue;
+    }
+    linked.jobs.push(...result.jobs);
+    linked.scanned += result.scanned;
+    linked.complete &&= result.complete;
+  }
+  linked.jobs.sort(
+    (a, b) => (STATE_RANK.get(a.state) ?? JOB_STATES.length) - (STATE_RANK.get(b.state) ?? JOB_STATES.length) || newestFirst(b) - newestFirst(a),
+  );
+  if (linked.jobs.length > LINKED_LIMIT) {
+    linked.jobs = linked.jobs.slice(0, LINKED_LIMIT);
+    linked.truncated = true;
+  }
+  return linked;
+}

@@ -1,0 +1,317 @@
+/**
+ * `npx express-backstage init` in a host's folder: it finds the database,
+ * proposes the mapping, writes one file in the host's language and module
+ * system, and prints the lines to paste. The fixture hosts are copied into a
+ * temporary folder, the printed lines pasted into their app, and their own
+ * tests (written with express-backstage/testing) run against the result.
+ */
+import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runCli } from '../src/cli';
+import { proposeMapping, type TableFacts } from '../src/init/propose-mapping';
+import { DIALECTS } from './helpers/dialects';
+import { createHostSchema, insertUsers } from './helpers/host-schema';
+import { openHostDb, tempDir, type HostDb } from './fixtures/hosts/host-db';
+
+const ROOT = path.resolve(__dirname, '..');
+const FIXTURES = path.join(__dirname, 'fixtures/hosts');
+const built = fs.existsSync(path.join(ROOT, 'dist/testing/index.js'));
+/** What the first init run printed in each folder: the paste step pastes what the host was told to. */
+const initOutputs = new Map<string, string>();
+
+/** A fixture host copied into a temporary folder, its node_modules linked to ours (express-backstage itself included). */
+function fixtureHost(name: string, packages: Record<string, string>) {
+  const folder = tempDir(name);
+  fs.cpSync(path.join(FIXTURES, name), folder.dir, { recursive: true });
+  fs.mkdirSync(path.join(folder.dir, 'node_modules'));
+  for (const [as, target] of Object.entries({ 'express-backstage': ROOT, ...packages })) {
+    fs.symlinkSync(path.isAbsolute(target) ? target : path.join(ROOT, 'node_modules', target), path.join(folder.dir, 'node_modules', as), 'dir');
+  }
+  return folder;
+}
+
+async function init(cwd: string, args: string[] = ['--yes'], io: { env?: Record<string, string | undefined>; ask?: (q: string) => Promise<string> } = {}) {
+  const lines: string[] = [];
+  const code = await runCli(['init', ...args], (line) => lines.push(line), { cwd, env: io.env ?? {}, ask: io.ask });
+  return { code, text: lines.join('\n') };
+}
+
+/** Pastes the three printed lines where the fixture's app marks the spot, as the host would. */
+function pastePrintedLines(appFile: string, output: string): string[] {
+  const lines = output.split('\n').map((line) => line.trim());
+  const start = lines.findIndex((line) => /^(const \{ admin \} = require|import \{ admin \} from)/.test(line));
+  const pasted = lines.slice(start, start + 3);
+  expect(pasted[1]).toBe('app.use(admin.guard);');
+  const source = fs.readFileSync(appFile, 'utf8');
+  fs.writeFileSync(appFile, source.replace('// backstage: the lines init prints go here', pasted.join('\n')));
+  return pasted;
+}
+
+function runNode(cwd: string, args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, args, { cwd, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1', ...env }, timeout: 60_000 });
+}
+
+describe('init in a CommonJS Express 4 app with a knexfile, SQLite and a boolean is_admin', () => {
+  let host: ReturnType<typeof tempDir>;
+  let file: string;
+
+  beforeAll(() => {
+    host = fixtureHost('knex-cjs', { express: 'express4', 'express-session': 'express-session', 'better-sqlite3': 'better-sqlite3', supertest: 'supertest' });
+    const db = new Database(path.join(host.dir, 'dev.sqlite3'));
+    db.exec(fs.readFileSync(path.join(host.dir, 'schema.sql'), 'utf8'));
+    db.close();
+    file = path.join(host.dir, 'backstage.js');
+  });
+  afterAll(() => host?.remove());
+
+  it('finds the database in the knexfile, shows what it matched and what not, and writes backstage.js', async () => {
+    const { code, text } = await init(host.dir);
+    expect(text).toContain('Database: ./dev.sqlite3 (knexfile.js, development), SQLite');
+    expect(text).toContain('Project:  JavaScript, CommonJS → backstage.js');
+    expect(text).toContain('users → table "accounts"');
+    expect(text).toMatch(/✓ role +is_admin \(boolean: true = admin, false = user\)/);
+    expect(text).toMatch(/✓ bannedAt +is_active \(inverted flag: false = banned\)/);
+    expect(text).toMatch(/✓ createdAt +created_at \(epoch-ms\)/);
+    expect(text).toMatch(/· confirmedAt +not found/);
+    expect(text).toContain('teams → table "organizations"');
+    expect(text).toMatch(/✓ team_id +organization_id/);
+    expect(text).toContain('invitations → not found: no such table');
+    expect(text).toContain('Checked against the live schema: the console starts with this mapping.');
+    expect(text).toContain('Wrote backstage.js.');
+    expect(text).toContain("Created the console's tables (0001_audit_events");
+    expect(text).toContain('npx express-backstage grant you@example.com --role admin --users-table accounts --role-column is_admin --role-kind boolean');
+    expect(code).toBe(0);
+    initOutputs.set(host.dir, text);
+
+    const written = fs.readFileSync(file, 'utf8');
+    expect(written).toContain("const { createAdmin } = require('express-backstage');");
+    expect(written).toContain("const knexfile = require('./knexfile');");
+    // NODE_ENV picks the knexfile entry, as Knex does; a missing entry (NODE_ENV=test) falls back to the one init read.
+    expect(written).toContain("db: knexfile[process.env.NODE_ENV ?? 'development'] ?? knexfile.development,");
+    expect(written).toContain("roleOf: (user) => (user.is_admin ? 'admin' : 'user'),");
+    expect(written).toContain("columns: { name: 'full_name', role: 'is_admin', bannedAt: 'is_active', lastSignInAt: 'last_login_at' },");
+    expect(written).toContain("teams: { table: 'organizations', dates: 'epoch-ms' },");
+    expect(written).toContain('module.exports = { admin };');
+    expect(written).not.toContain('knex_migrations');
+  });
+
+  (built ? it : it.skip)("the two pasted lines mount the console, and the shop's own test passes", () => {
+    const pasted = pastePrintedLines(path.join(host.dir, 'app.js'), initOutputs.get(host.dir)!);
+    expect(pasted).toEqual(["const { admin } = require('./backstage');", 'app.use(admin.guard);', "app.use('/admin', admin);"]);
+    const run = runNode(host.dir, ['check.cjs']);
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({
+      users: 200,
+      listsAccounts: true,
+      showsFullName: true,
+      search: 200,
+      ban: 303,
+      banned: ['buyer@knex-shop.test'],
+      nonAdmin: 403,
+    });
+  }, 60_000);
+
+  it('a second run leaves the file alone', async () => {
+    const { code, text } = await init(host.dir);
+    expect(text).toContain('backstage.js is up to date.');
+    expect(code).toBe(0);
+  });
+
+  (built ? it : it.skip)('a renamed column breaks the console loudly, and init (file untouched) updates the mapping', async () => {
+    const db = new Database(path.join(host.dir, 'dev.sqlite3'));
+    db.exec('alter table accounts rename column full_name to display_name');
+    db.close();
+    const broken = runNode(host.dir, ['check.cjs']);
+    expect(broken.status).toBe(1);
+    expect(broken.stderr).toContain(
+      'could not read the console\'s CSRF token: GET /admin/audit?limit=1 answered 500. The console says: Something went wrong inside the console. The error has been logged. — BackstageConfigError: express-backstage: options.models.users.columns.name is "full_name", but table "accounts" has no such column',
+    );
+
+    const { code, text } = await init(host.dir);
+    expect(text).toContain('Updated backstage.js.');
+    expect(code).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toContain("name: 'display_name'");
+    expect(JSON.parse(runNode(host.dir, ['check.cjs']).stdout).users).toBe(200);
+  }, 60_000);
+
+  it('never overwrites a file the host edited: it shows the change and needs --force', async () => {
+    const edited = fs.readFileSync(file, 'utf8').replace("loginPath: '/login'", "loginPath: '/sign-in'");
+    fs.writeFileSync(file, edited);
+    const db = new Database(path.join(host.dir, 'dev.sqlite3'));
+    db.exec('alter table accounts add column email_verified_at bigint');
+    db.close();
+
+    const refused = await init(host.dir);
+    expect(refused.code).toBe(1);
+    expect(refused.text).toContain('backstage.js was edited since init wrote it; init would change it like this:');
+    expect(refused.text).toContain("-   loginPath: '/sign-in',\n  +   loginPath: '/login',");
+    expect(refused.text).toMatch(/\n  \+ .*confirmedAt: 'email_verified_at'/);
+    expect(refused.text).toContain('Not written. Run init again with --force to overwrite backstage.js');
+    expect(fs.readFileSync(file, 'utf8')).toBe(edited);
+
+    const forced = await init(host.dir, ['--yes', '--force']);
+    expect(forced.code).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toContain("loginPath: '/login'");
+  });
+});
+
+const esmDialect = DIALECTS.includes('postgres') ? 'postgres' : 'sqlite';
+describe(`init in an ESM TypeScript Express 5 app with Kysely and DATABASE_URL in .env (${esmDialect})`, () => {
+  let host: ReturnType<typeof tempDir>;
+  let database: HostDb;
+
+  beforeAll(async () => {
+    host = fixtureHost('kysely-esm-ts', {
+      express: 'express',
+      'express-session': 'express-session',
+      kysely: 'kysely',
+      pg: 'pg',
+      'better-sqlite3': 'better-sqlite3',
+      supertest: 'supertest',
+      '@types': '@types',
+    });
+    database = await openHostDb(esmDialect);
+    await createHostSchema(database.db, esmDialect);
+    await insertUsers(database.db, esmDialect, [{ email: 'ops@esm-saas.test', role: 'admin' }, { email: 'customer@esm-saas.test' }]);
+    fs.writeFileSync(path.join(host.dir, '.env'), `# local settings\nDATABASE_URL="${database.url}"\n`);
+  });
+  afterAll(async () => {
+    host?.remove();
+    await database?.destroy();
+  });
+
+  it('a conventional schema needs no mapping: src/backstage.ts with ESM imports and DATABASE_URL', async () => {
+    const { code, text } = await init(host.dir);
+    expect(text).toContain(`(DATABASE_URL in .env), ${esmDialect === 'postgres' ? 'PostgreSQL' : 'SQLite'}`);
+    expect(text).toContain('Project:  TypeScript, ES modules → src/backstage.ts');
+    expect(text).toContain('Role values in use: admin, user; the console lets in admin and superuser.');
+    expect(text).toContain('Add these lines to server.ts, after your session and auth middleware and before your routes:');
+    expect(text).toContain("  import { admin } from './backstage.js';");
+    expect(text).toContain('npx express-backstage grant you@example.com --role superuser\n');
+    expect(code).toBe(0);
+    initOutputs.set(host.dir, text);
+
+    const written = fs.readFileSync(path.join(host.dir, 'src/backstage.ts'), 'utf8');
+    expect(written).toContain("import { createAdmin } from 'express-backstage';");
+    expect(written).toContain('export const admin = createAdmin({');
+    expect(written).toContain('db: process.env.DATABASE_URL!,');
+    expect(written).toContain('getUser: (req: any) => req.user ?? null,');
+    expect(written).not.toContain('models:');
+    expect(written).not.toContain('module.exports');
+  });
+
+  (built ? it : it.skip)('the pasted lines typecheck with the strict NodeNext config, and the built app serves the console', () => {
+    pastePrintedLines(path.join(host.dir, 'src/app.ts'), initOutputs.get(host.dir)!);
+    const tsc = runNode(host.dir, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', '.']);
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
+    const run = runNode(host.dir, ['check.mjs'], { DATABASE_URL: database.url });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ users: 200, listsCustomer: true, nonAdmin: 403, anonymous: 303, to: '/login?next=%2Fadmin%2Fusers' });
+  }, 90_000);
+});
+
+describe('init without a terminal, a database or a users table', () => {
+  let host: ReturnType<typeof tempDir>;
+  let database: HostDb;
+  beforeEach(async () => {
+    host = tempDir('init-misc');
+    database = await openHostDb('sqlite');
+  });
+  afterEach(async () => {
+    host.remove();
+    await database.destroy();
+  });
+
+  it('without --yes and without a terminal it shows the file and writes nothing', async () => {
+    await createHostSchema(database.db, 'sqlite');
+    const { code, text } = await init(host.dir, ['--db', database.url]);
+    expect(code).toBe(1);
+    expect(text).toContain("This is the file init would write to backstage.js:");
+    expect(text).toContain("  const { createAdmin } = require('express-backstage');");
+    expect(text).toContain('Nothing written: there is no terminal to ask in. Run init again with --yes to write it.');
+    expect(fs.existsSync(path.join(host.dir, 'backstage.js'))).toBe(false);
+  });
+
+  it('in a terminal it asks before writing', async () => {
+    await createHostSchema(database.db, 'sqlite');
+    const questions: string[] = [];
+    const no = await init(host.dir, ['--db', database.url, '--skip-migrate'], { ask: async (q) => (questions.push(q), 'n') });
+    expect(questions).toEqual(['\nWrite backstage.js? [Y/n] ']);
+    expect(no.text).toContain('Nothing written.');
+    const yes = await init(host.dir, ['--db', database.url, '--out', 'lib/admin.mjs'], { ask: async () => '' });
+    expect(yes.code).toBe(0);
+    const written = fs.readFileSync(path.join(host.dir, 'lib/admin.mjs'), 'utf8');
+    expect(written).toContain("import { createAdmin } from 'express-backstage';");
+    // The database lives outside the project, so its path stays absolute.
+    expect(written).toContain(`db: '${database.url}',`);
+  });
+
+  it('no database anywhere', async () => {
+    const { code, text } = await init(host.dir, ['--yes'], { env: {} });
+    expect(code).toBe(2);
+    expect(text).toContain('express-backstage init: no database found. Pass --db <url>, set DATABASE_URL (or put it in .env), or run init where your knexfile is.');
+  });
+
+  it('no users table', async () => {
+    await database.db.schema.createTable('products').addColumn('id', 'integer', (c) => c.primaryKey()).execute();
+    const { code, text } = await init(host.dir, ['--yes', '--db', database.url]);
+    expect(code).toBe(1);
+    expect(text).toContain('users → not found: no table with an email column looks like users');
+    expect(text).toContain('express-backstage init: no users table found, so there is nothing to map.');
+  });
+});
+
+describe('the mapping init proposes', () => {
+  const sampler = (max: unknown = null, values: unknown[] = []) => ({ max: async () => max, distinct: async () => values });
+  const table = (name: string, columns: Array<[string, string]>): TableFacts => ({ name, columns: columns.map(([n, dataType]) => ({ name: n, dataType })) });
+
+  it('a users table with a role under another name, a banned flag and epoch seconds', async () => {
+    const proposal = await proposeMapping(
+      [table('members', [['member_id', 'int4'], ['email_address', 'varchar'], ['user_role', 'varchar'], ['is_banned', 'bool'], ['created', 'int8']])],
+      'postgres',
+      sampler(1_767_225_600, ['member', 'staff']),
+    );
+    expect(proposal.options).toEqual({
+      roleProperty: 'user_role',
+      models: {
+        users: {
+          table: 'members',
+          columns: { id: 'member_id', email: 'email_address', role: 'user_role', createdAt: 'created', bannedAt: 'is_banned' },
+          banned: { kind: 'boolean' },
+          dates: 'epoch-s',
+        },
+      },
+    });
+    expect(proposal.roleValues).toEqual(['member', 'staff']);
+  });
+
+  it('no role column at all: roleOf reads BACKSTAGE_ADMINS', async () => {
+    const proposal = await proposeMapping([table('users', [['id', 'integer'], ['email', 'text'], ['created_at', 'text']])], 'sqlite', sampler());
+    expect(proposal.options.noRoleColumn).toBe(true);
+    expect(proposal.models[0].fields.find((f) => f.field === 'role')).toEqual({ field: 'role', column: null, note: 'not found: roleOf reads BACKSTAGE_ADMINS instead' });
+  });
+
+  it('a subscriptions table it cannot read switches billing off rather than breaking the start', async () => {
+    const proposal = await proposeMapping(
+      [
+        table('users', [['id', 'integer'], ['email', 'text'], ['role', 'text']]),
+        table('teams', [['id', 'integer'], ['name', 'text']]),
+        table('memberships', [['team_id', 'integer'], ['user_id', 'integer']]),
+        table('subscriptions', [['id', 'integer'], ['team_id', 'integer'], ['stripe_price', 'text']]),
+      ],
+      'sqlite',
+      sampler(null, ['admin']),
+    );
+    expect(proposal.options.billingOff).toBe(true);
+    expect(proposal.models.find((m) => m.model === 'subscriptions')?.reason).toBe('table "subscriptions" has no column for plan, status, amount_cents, currency, interval, current_period_end: map it by hand');
+  });
+});
+
+it('init is the first command in the help', async () => {
+  const lines: string[] = [];
+  await runCli(['help'], (line) => lines.push(line));
+  expect(lines.join('\n')).toMatch(/Commands:\n {2}init {2,}Add the console to this app/);
+});

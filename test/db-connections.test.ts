@@ -1,0 +1,217 @@
+/**
+ * Real hosts rarely use Kysely: they have a pg Pool, a better-sqlite3 Database,
+ * a mysql2 pool or just DATABASE_URL. `options.db` takes each of them, the
+ * console wraps it in its own Kysely, and `admin.close()` ends only what the
+ * console opened itself.
+ */
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import mysql from 'mysql2';
+import mysqlPromise from 'mysql2/promise';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Pool } from 'pg';
+import { createAdmin } from '../src';
+import { CONSOLE_POOL_SIZE, wrapConnection } from '../src/db/wrap-connection';
+import { DIALECTS, openTestDb, type TestDb } from './helpers/dialects';
+import { createHostSchema, insertUsers } from './helpers/host-schema';
+import { tempDir } from './fixtures/hosts/host-db';
+import { createTestApp } from './helpers/test-app';
+
+const getUser = () => null;
+
+async function seed(db: Kysely<any>, dialect: 'sqlite' | 'postgres' | 'mysql'): Promise<string> {
+  await createHostSchema(db, dialect);
+  const [adminId] = await insertUsers(db, dialect, [
+    { email: 'ops@host.test', role: 'admin' },
+    { email: 'customer@host.test' },
+  ]);
+  return adminId;
+}
+
+/** Signs in as the host's admin and expects the console's users list to show the host's users. */
+async function expectUsersListed(hostDb: Kysely<any>, consoleDb: unknown) {
+  const host = await createTestApp({ db: hostDb, admin: { db: consoleDb as any } });
+  const adminRow = await hostDb.selectFrom('users').select('id').where('email', '=', 'ops@host.test').executeTakeFirstOrThrow();
+  const { agent } = await host.agentAs(String(adminRow.id));
+  const res = await agent.get('/admin/users').expect(200);
+  expect(res.text).toContain('customer@host.test');
+  return host;
+}
+
+describe('a host on better-sqlite3 passes its Database', () => {
+  it('the console lists its users, and admin.close() leaves the Database open', async () => {
+    const database = new Database(':memory:');
+    const hostDb = new Kysely<any>({ dialect: new SqliteDialect({ database }) });
+    await seed(hostDb, 'sqlite');
+    const host = await expectUsersListed(hostDb, database);
+    await host.admin.close();
+    expect(database.open).toBe(true);
+    expect(database.prepare('select count(*) as n from users').get()).toEqual({ n: 2 });
+    await hostDb.destroy();
+  });
+});
+
+describe('a host with only a connection URL', () => {
+  const file = path.join(os.tmpdir(), `backstage-url-${process.pid}.sqlite`);
+  afterAll(() => fs.rmSync(file, { force: true }));
+
+  it('sqlite:<file>: the console opens it, and admin.close() closes it', async () => {
+    const hostDb = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(file) }) });
+    await seed(hostDb, 'sqlite');
+    const host = await expectUsersListed(hostDb, `sqlite:${file}`);
+    await host.admin.close();
+    await expect(host.admin.migrate()).rejects.toThrow(/destroyed/);
+    // Closing twice is harmless (the host may call it from several shutdown hooks).
+    await expect(host.admin.close()).resolves.toBeUndefined();
+    await hostDb.destroy();
+  });
+
+  it('its own pool is small, and named', () => {
+    expect(CONSOLE_POOL_SIZE).toBe(2);
+  });
+});
+
+const pgUrl = process.env.TEST_POSTGRES_URL;
+(DIALECTS.includes('postgres') ? describe : describe.skip)('a host on node-postgres', () => {
+  let testDb: TestDb;
+  let schema: string;
+
+  beforeAll(async () => {
+    testDb = await openTestDb('postgres');
+    await seed(testDb.db, 'postgres');
+    schema = String((await sql<{ s: string }>`select current_schema() as s`.execute(testDb.db)).rows[0].s);
+  });
+  afterAll(() => testDb?.destroy());
+
+  it('passes its pg Pool: the console borrows from it and admin.close() leaves it open', async () => {
+    const pool = new Pool({ connectionString: pgUrl, max: 3, options: `-c search_path=${schema}` });
+    const host = await expectUsersListed(testDb.db, pool);
+    await host.admin.close();
+    expect(pool.ended).toBe(false);
+    const { rows } = await pool.query('select count(*)::int as n from users');
+    expect(rows[0].n).toBe(2);
+    await pool.end();
+  });
+
+  it('passes postgres://…: the console opens its own pool and admin.close() ends it', async () => {
+    const url = `${pgUrl}${pgUrl!.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const host = await expectUsersListed(testDb.db, url);
+    await host.admin.close();
+    await expect(host.admin.migrate()).rejects.toThrow(/destroyed/);
+  });
+
+  it('a single pg Client is refused with what to pass instead', () => {
+    const client = new Client({ connectionString: pgUrl });
+    expect(() => createAdmin({ db: client as any, getUser })).toThrow(
+      'express-backstage: options.db must be a Kysely instance, a pg Pool, a better-sqlite3 Database, a mysql2 pool, a Knex instance or knexfile config, or a connection URL',
+    );
+    expect(() => createAdmin({ db: client as any, getUser })).toThrow(/single pg Client; the console needs a pg Pool/);
+  });
+});
+
+const mysqlUrl = process.env.TEST_MYSQL_URL;
+(DIALECTS.includes('mysql') ? describe : describe.skip)('a host on mysql2', () => {
+  let testDb: TestDb;
+  let uri: string;
+
+  beforeAll(async () => {
+    testDb = await openTestDb('mysql');
+    await seed(testDb.db, 'mysql');
+    const database = String((await sql<{ d: string }>`select database() as d`.execute(testDb.db)).rows[0].d);
+    const url = new URL(mysqlUrl!);
+    url.pathname = `/${database}`;
+    uri = url.toString();
+  });
+  afterAll(() => testDb?.destroy());
+
+  it('passes its mysql2 pool: the console borrows from it and admin.close() leaves it open', async () => {
+    const pool = mysql.createPool({ uri, connectionLimit: 3 });
+    const host = await expectUsersListed(testDb.db, pool);
+    await host.admin.close();
+    const [rows] = await pool.promise().query('select count(*) as n from users');
+    expect(Number((rows as any)[0].n)).toBe(2);
+    await pool.promise().end();
+  });
+
+  it('passes a mysql2/promise pool just the same', async () => {
+    const pool = mysqlPromise.createPool({ uri, connectionLimit: 3 });
+    const host = await expectUsersListed(testDb.db, pool);
+    await host.admin.close();
+    const [rows] = await pool.query('select count(*) as n from users');
+    expect(Number((rows as any)[0].n)).toBe(2);
+    await pool.end();
+  });
+
+  it('passes mysql://…: the console opens its own pool and admin.close() ends it', async () => {
+    const host = await expectUsersListed(testDb.db, uri);
+    await host.admin.close();
+    await expect(host.admin.migrate()).rejects.toThrow(/destroyed/);
+  });
+
+  it('a single mysql2 connection is refused with what to pass instead', async () => {
+    const connection = mysql.createConnection({ uri });
+    expect(() => createAdmin({ db: connection as any, getUser })).toThrow(/single mysql2 connection; the console needs a pool/);
+    await connection.promise().end();
+  });
+});
+
+describe('a host on Knex passes its knex instance or its knexfile config', () => {
+  const { dir, remove } = tempDir('knex');
+  const file = path.join(dir, 'dev.sqlite3');
+  afterAll(remove);
+
+  it('the console opens its own connection with the same settings, and admin.close() ends it', async () => {
+    const hostDb = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(file) }) });
+    await seed(hostDb, 'sqlite');
+    // What `require('knex')(config)` returns, as far as the console looks: a function with client.config.
+    const knex = Object.assign(() => {}, { client: { config: { client: 'sqlite3', connection: { filename: file }, useNullAsDefault: true } }, raw: () => {} });
+    const host = await expectUsersListed(hostDb, knex);
+    await host.admin.close();
+    await expect(host.admin.migrate()).rejects.toThrow(/destroyed/);
+    const fromKnexfile = await expectUsersListed(hostDb, { client: 'better-sqlite3', connection: { filename: file } });
+    await fromKnexfile.admin.close();
+    await hostDb.destroy();
+  });
+
+  it('a Knex client the console does not speak', () => {
+    expect(() => createAdmin({ db: { client: 'mssql', connection: 'mssql://x' } as any, getUser })).toThrow(
+      'express-backstage: options.db is a Knex config for client "mssql", which the console does not speak (it speaks pg, mysql2 and sqlite3/better-sqlite3).',
+    );
+  });
+});
+
+describe('anything else is refused with one clear error', () => {
+  it.each([
+    ['nothing', undefined, 'got undefined'],
+    ['an empty DATABASE_URL', '', 'got an empty string (is DATABASE_URL set?)'],
+    ['a plain object', { query: () => 1 }, 'got an object with keys query'],
+    ['a Prisma client', { $queryRaw: () => {}, $connect: () => {} }, 'it looks like a Prisma client'],
+  ])('%s', (_what, db, message) => {
+    expect(() => createAdmin({ db: db as any, getUser })).toThrow(
+      'express-backstage: options.db must be a Kysely instance, a pg Pool, a better-sqlite3 Database, a mysql2 pool, a Knex instance or knexfile config, or a connection URL (postgres://…, mysql://…, sqlite:<file>), got',
+    );
+    expect(() => createAdmin({ db: db as any, getUser })).toThrow(message);
+  });
+
+  it('a URL of a database the console does not speak, without its password', () => {
+    expect(() => createAdmin({ db: 'redis://user:hunter2@localhost:6379', getUser })).toThrow(
+      'express-backstage: options.db is a URL the console cannot open: cannot tell which database redis://user:***@localhost:6379 is',
+    );
+  });
+
+  it('another option wrong: the error names it, and no pool was opened for the URL', () => {
+    const file = path.join(os.tmpdir(), `backstage-never-${process.pid}.sqlite`);
+    expect(() => createAdmin({ db: `sqlite:${file}`, getUser, roles: [] })).toThrow('options.roles must be a non-empty array of strings');
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  it('a Kysely instance is used as is and never closed by the console', async () => {
+    const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) });
+    const wrapped = wrapConnection(db);
+    expect(wrapped).toMatchObject({ kind: 'kysely', owned: false });
+    expect(wrapped.db).toBe(db);
+    await db.destroy();
+  });
+});
