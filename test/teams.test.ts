@@ -12,7 +12,7 @@ import {
   insertUsers,
 } from './helpers/host-schema';
 import { decoded } from './helpers/html';
-import { createTestApp, type TestApp } from './helpers/test-app';
+import { createTestApp, sessionUserIdSignIn, type TestApp } from './helpers/test-app';
 
 const NOW = new Date('2026-03-15T12:00:00.000Z');
 const DAY = 86_400_000;
@@ -76,7 +76,11 @@ describe.each(DIALECTS)('team oversight on %s', (dialect) => {
 
     host = await createTestApp({
       db,
-      admin: { now: () => NOW, billing: { externalUrl: (s) => `https://dashboard.stripe.test/subscriptions/${s.externalId}` } },
+      admin: {
+        now: () => NOW,
+        billing: { externalUrl: (s) => `https://dashboard.stripe.test/subscriptions/${s.externalId}` },
+        impersonation: { signIn: sessionUserIdSignIn },
+      },
     });
   });
 
@@ -180,6 +184,14 @@ describe.each(DIALECTS)('team oversight on %s', (dialect) => {
     expect(fragment.text).not.toContain('<html');
     expect([...fragment.text.matchAll(/class="person"/g)]).toHaveLength(50);
     expect(fragment.text).toContain('rel="prev"');
+  });
+
+  it('support can impersonate the owner straight from the team page', async () => {
+    const { agent } = await host.agentAs(ids.admin);
+    const page = await agent.get(`/admin/teams/${teams.acme}`).expect(200);
+    expect(page.text).toContain(`href="/admin/users/${ids.jane}/impersonate">Impersonate owner</a>`);
+    const start = await agent.get(`/admin/users/${ids.jane}/impersonate`).expect(200);
+    expect(decoded(start.text)).toContain('jane@acme.test');
   });
 
   it('a team with no owner and no subscription renders without error', async () => {

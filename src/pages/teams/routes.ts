@@ -1,3 +1,4 @@
+import { impersonationRefusal } from '../../impersonation/policy';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { ConsoleContext } from '../../console-context';
@@ -125,6 +126,7 @@ export function teamsRoutes(context: () => ConsoleContext): Router {
             resend: !!ctx.invitations?.resend,
             transfer: !!teams.transferOwnership && operator.isSuperuser,
             transferHidden: !!teams.transferOwnership && !operator.isSuperuser,
+            impersonateOwner: detail.owner !== null && (await impersonationRefusal(ctx.options, operator, detail.owner)) === null,
           },
         },
         { title: team.name, section: 'teams', fragment: 'teams/_members' },
