@@ -38,7 +38,6 @@ const { Kysely, SqliteDialect } = require('kysely');
 const express = require('express');
 const session = require('express-session');
 const { createAdmin } = require('../src/index.ts');
-const { DashboardFigures } = require('../src/pages/home/dashboard-figures.ts');
 
 const dataDir = path.join(__dirname, 'data');
 const file = path.join(dataDir, `dashboard-${USERS}-${SUBSCRIPTIONS}.sqlite`);
@@ -128,7 +127,7 @@ async function main() {
     req.user = { id: 1, email: 'root@bench.test', role: 'superuser' };
     next();
   });
-  let admin = createAdmin({ db, getUser: (req) => req.user, errors: false });
+  const admin = createAdmin({ db, getUser: (req) => req.user, errors: false });
   await admin.migrate();
   await admin.ready();
   let current = admin;
@@ -187,7 +186,6 @@ async function main() {
     }
     console.log(`  ${name}: median ${median(times).toFixed(1)} ms`);
   }
-  void DashboardFigures;
 
   await current.close();
   server.close();

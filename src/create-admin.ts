@@ -13,14 +13,19 @@ import { handle } from './http/handle';
 import { notFound } from './http/http-error';
 import { createRenderer } from './http/render';
 import { migrateToLatest, type MigrateResult } from './migrations/migrate';
+import { consoleSearchTargets } from './search/console-targets';
+import { createSearchIndexes, type SearchIndexResult } from './search/search-index-ddl';
 import { kyselyUsersAdapter } from './models/kysely-users-adapter';
 import { checkUsersModel, readSchema } from './models/schema-check';
 import { resolveOptions, type AdminOptions } from './options';
 import { BackstageConfigError } from './options-errors';
 import { auditRoutes } from './pages/audit/routes';
-import { homeRoutes, notYetBuiltRoutes } from './pages/home/routes';
+import { homeRoutes } from './pages/home/routes';
 import { consoleLive } from './live/console-live';
 import { usersRoutes } from './pages/users/routes';
+import { queuesRoutes } from './pages/queues/routes';
+import type { QueueAdapter } from './queues/queue-adapter';
+import { toQueueAdapters } from './queues/to-queue-adapter';
 import { checkTeamsModels } from './models/check-teams-models';
 import { billingRoutes } from './pages/billing/routes';
 import { teamsRoutes } from './pages/teams/routes';
@@ -82,6 +87,14 @@ export interface Admin extends Router {
   publish(topic: 'signups' | 'subscriptions' | 'jobs', payload?: unknown): Promise<void>;
   /** Creates or updates the console's own tables (audit log, …). Safe to call on every start. */
   migrate(): Promise<MigrateResult>;
+  /**
+   * Opt-in: creates the indexes that let the users and teams searches find any
+   * part of an email, name or slug among millions of rows (SQLite: an FTS5
+   * trigram table kept in step by triggers; PostgreSQL: pg_trgm GIN indexes,
+   * built CONCURRENTLY; MySQL/MariaDB have none). The console never changes the
+   * host's schema unless asked; `npx express-backstage search-index` does the same.
+   */
+  createSearchIndexes(): Promise<SearchIndexResult[]>;
   /** Resolves when the schema mapping has been checked; rejects with the reason when it is wrong. */
   ready(): Promise<void>;
   /** Stops timers and connections the console opened (its own pool when `db` was a URL). The host's db, pool and queues stay open. */
@@ -105,6 +118,14 @@ export function createAdmin(options: AdminOptions): Admin {
     throw new BackstageConfigError("createAdmin was mounted without being called. Use app.use('/admin', createAdmin({ db, getUser })), not app.use('/admin', createAdmin).");
   }
   const resolved = resolveOptions(options);
+  let queues: QueueAdapter[];
+  try {
+    // Synchronously, so a wrong queue object fails here, naming options.queues[i].
+    queues = toQueueAdapters(resolved.queues);
+  } catch (err) {
+    if (resolved.ownsDb) void resolved.db.destroy().catch(() => undefined);
+    throw err;
+  }
   const dialect = resolved.dialect ?? detectDialect(resolved.db);
   const log = (message: string, err?: unknown) => console.error(message, err ?? '');
   const warn = (message: string) => console.warn(message);
@@ -117,7 +138,7 @@ export function createAdmin(options: AdminOptions): Admin {
     appName: resolved.appName,
     now: resolved.now,
     csrfTokenFor: csrf.tokenFor,
-    layoutLocals: (_req, res) => ({ teamScope: res.locals.backstageTeamScope ?? null, brand }),
+    layoutLocals: (_req, res) => ({ teamScope: res.locals.backstageTeamScope ?? null, brand, hasQueues: queues.length > 0 }),
   });
   const audit = new AuditLog(resolved.db, dialect, resolved.now);
   const errors = errorTracking(resolved, dialect, warn);
@@ -135,7 +156,7 @@ export function createAdmin(options: AdminOptions): Admin {
         dialect,
         memberships ? { table: memberships.table, userId: memberships.columns.user_id!, teamId: memberships.columns.team_id! } : null,
       );
-    context = { options: resolved, db: resolved.db, dialect, audit, renderer, users, usersModel, teams: teams && memberships ? teams : null, memberships, teamsAdapter, invitations, subscriptions };
+    context = { options: resolved, db: resolved.db, dialect, audit, renderer, users, usersModel, teams: teams && memberships ? teams : null, memberships, teamsAdapter, invitations, subscriptions, queues };
   })();
   // The rejection is shown on every console page and by ready(); this keeps Node from calling it unhandled.
   readyPromise.catch((err) => log(err instanceof Error ? err.message : String(err)));
@@ -184,11 +205,7 @@ export function createAdmin(options: AdminOptions): Admin {
   router.use(teamScopeRoutes(currentContext));
   router.use(billingRoutes(currentContext));
   router.use(errors.routes(currentContext));
-  router.use(
-    notYetBuiltRoutes(currentContext, [
-      { path: '/dev/queues', section: 'dev', title: 'Queues', what: 'The queue dashboard' },
-    ]),
-  );
+  router.use(queuesRoutes(currentContext, { hub: live.hub, queues, pollMs: resolved.live.pollMs, log }));
 
   router.use((req: Request, _res: Response, next: NextFunction) => next(notFound(`Nothing in the console at ${req.path}.`)));
   router.use(consoleErrorHandler(renderer, log));
@@ -197,6 +214,10 @@ export function createAdmin(options: AdminOptions): Admin {
   router.bannerHtml = impersonation.bannerHtml;
   router.publish = (topic, payload) => live.publish(topic, payload);
   router.migrate = () => migrateToLatest(resolved.db, dialect);
+  router.createSearchIndexes = async () => {
+    await readyPromise;
+    return createSearchIndexes(resolved.db, dialect, consoleSearchTargets(currentContext()));
+  };
   router.ready = () => readyPromise;
   router.errorHandler = errors.errorHandler;
   router.captureError = errors.captureError;

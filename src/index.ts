@@ -5,3 +5,37 @@ export type { UsersAdapter, BackstageUser, UserListQuery, WriteContext } from '.
 export type { DateStorage } from './db/dates';
 export type { Page, SortKey } from './pagination/keyset';
 export { AUDIT_TABLE, type AuditEvent } from './audit/audit-log';
+export {
+  BaseQueueAdapter,
+  BullMQQueueAdapter,
+  BullQueueAdapter,
+  JOB_STATES,
+  QueueAdapterError,
+  redactSecrets,
+  type BatchOptions,
+  type BullJobLike,
+  type BullMQJobLike,
+  type BullMQQueueLike,
+  type BullQueueLike,
+  type CleanResult,
+  type CleanableState,
+  type FindJobsByLinksOptions,
+  type FindJobsQuery,
+  type FindJobsResult,
+  type JobCounts,
+  type JobId,
+  type JobLogPage,
+  type JobLogsOptions,
+  type JobPage,
+  type JobState,
+  type JobTimestamps,
+  type JobView,
+  type JobViewState,
+  type PageOptions as QueuePageOptions,
+  type QueueAction,
+  type QueueAdapter,
+  type QueueErrorCode,
+  type RedisQueueAdapterOptions,
+  type RetryAllResult,
+} from './queues';
+export type { JobLinkKind } from './options';

@@ -7,6 +7,8 @@ import { openTestDb, type TestDb } from './helpers/dialects';
 import { createHostSchema, createInvitationsAndSubscriptions, insertInvitation, insertSubscription, insertTeam, insertUsers } from './helpers/host-schema';
 import { listRoutes } from './helpers/route-census';
 import { createTestApp, sessionUserIdSignIn, type TestApp } from './helpers/test-app';
+import Bull from 'bull';
+import { redisOptions, uniquePrefix } from './queues/helpers/queue-fixtures';
 
 type Visitor = 'anonymous' | 'user' | 'admin' | 'superuser';
 
@@ -50,6 +52,19 @@ const MATRIX: Record<string, Row> = {
   'POST /scope/exit': ACTION,
   'GET /billing': PAGE,
   'GET /dev/queues': PAGE,
+  'POST /dev/queues/:name/pause': SUPERUSER_ACTION,
+  'POST /dev/queues/:name/resume': SUPERUSER_ACTION,
+  'GET /dev/queues/:name': PAGE,
+  'GET /dev/queues/:name/retry-failed': { admin: 403, superuser: 200 },
+  'POST /dev/queues/:name/retry-failed': { ...SUPERUSER_ACTION, body: { count: '0' } },
+  'GET /dev/queues/:name/clean': { admin: 403, superuser: 200 },
+  'POST /dev/queues/:name/clean': { ...SUPERUSER_ACTION, body: { state: 'completed', hours: '24', count: '0' } },
+  'GET /dev/queues/:name/jobs/:id': PAGE,
+  // Each visitor acts on a job of its own (see jobFor), so both get the success status.
+  'POST /dev/queues/:name/jobs/:id/retry': ACTION,
+  'POST /dev/queues/:name/jobs/:id/promote': ACTION,
+  'POST /dev/queues/:name/jobs/:id/remove': ACTION,
+  'GET /dev/linked-jobs': PAGE,
   'GET /dev/runtime': PAGE,
   'GET /live': { ...PAGE, stream: true },
 };
@@ -76,6 +91,9 @@ describe('authorisation matrix (SQLite)', () => {
   let host: TestApp;
   let errorId: string;
   let ids: Record<Visitor | 'target' | 'team' | 'invitation', string>;
+  // A real Bull queue, so queue and job routes resolve: per visitor, a failed, a delayed and a removable job.
+  let queue: Bull.Queue;
+  const jobFor: Record<string, Record<string, string>> = { admin: {}, superuser: {} };
 
   beforeAll(async () => {
     testDb = await openTestDb('sqlite');
@@ -92,7 +110,20 @@ describe('authorisation matrix (SQLite)', () => {
     await insertSubscription(testDb.db, 'sqlite', { teamId: team, plan: 'pro', status: 'past_due', amountCents: 4900 });
     ids = { anonymous: '', superuser, admin, user, target, team, invitation };
     MATRIX['POST /teams/:id/transfer'] = { ...SUPERUSER_ACTION, body: { user_id: user } };
-    host = await createTestApp({ db: testDb.db, admin: { impersonation: { signIn: sessionUserIdSignIn } } });
+    queue = new Bull('matrix', { redis: redisOptions(), prefix: uniquePrefix('authorization-matrix') });
+    queue.on('error', () => undefined);
+    const failing = await Promise.all(['admin', 'superuser'].map(() => queue.add({ teamId: team }, { attempts: 1 })));
+    void queue.process(async () => {
+      throw new Error('matrix fixture failure');
+    });
+    for (const job of failing) await job.finished().catch(() => undefined);
+    await queue.pause(true);
+    for (const [i, visitor] of (['admin', 'superuser'] as const).entries()) {
+      jobFor[visitor].retry = String(failing[i].id);
+      jobFor[visitor].promote = String((await queue.add({ teamId: team }, { delay: 3_600_000 })).id);
+      jobFor[visitor].remove = String((await queue.add({ teamId: team }, { delay: 3_600_000 })).id);
+    }
+    host = await createTestApp({ db: testDb.db, admin: { impersonation: { signIn: sessionUserIdSignIn }, queues: [queue] } });
     // One captured error group, so /errors/:id has something to show.
     const seen = new Date().toISOString();
     await testDb.db
@@ -104,11 +135,18 @@ describe('authorisation matrix (SQLite)', () => {
 
   afterAll(async () => {
     await host?.admin.close();
+    await queue?.obliterate({ force: true }).catch(() => undefined);
+    await queue?.close();
     await testDb?.destroy();
   });
 
-  function concrete(path: string): string {
+  function concrete(path: string, visitor: 'admin' | 'superuser' = 'admin'): string {
     if (path === '/live') return '/live?topics=signups';
+    if (path === '/dev/linked-jobs') return `/dev/linked-jobs?team=${ids.team}`;
+    if (path.startsWith('/dev/queues/')) {
+      const verb = /\/(retry|promote|remove)$/.exec(path)?.[1] ?? 'retry';
+      return path.replace(':name', 'matrix').replace(':id', jobFor[visitor][verb]);
+    }
     if (path.startsWith('/errors/')) return path.replace(':id', errorId);
     if (path.startsWith('/teams/')) return path.replace(':id', ids.team).replace(':invitationId', ids.invitation);
     return path.replace(':id', ids.target);
@@ -144,8 +182,8 @@ describe('authorisation matrix (SQLite)', () => {
 
   it.each(keys)('%s: admin and superuser get exactly their status', async (key) => {
     const [method, path] = key.split(' ');
-    const url = `/admin${concrete(path)}`;
     for (const visitor of ['admin', 'superuser'] as const) {
+      const url = `/admin${concrete(path, visitor)}`;
       const { agent, csrf } = await host.agentAs(ids[visitor]);
       if (MATRIX[key].stream) {
         const head = await streamHead(agent, url);

@@ -9,10 +9,10 @@ import { createAdmin } from '../src';
 import { ErrorCapture } from '../src/errors/error-capture';
 import { ERRORS_TABLE, ErrorStore, OCCURRENCES_TABLE } from '../src/errors/error-store';
 import { startRetention } from '../src/errors/retention';
-import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../src/migrations/migrate';
+import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, currentSchema, migrateToLatest } from '../src/migrations/migrate';
 import { backstageMigrations } from '../src/migrations/migrations';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, MysqlDialect, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
 import { createPool } from 'mysql2';
 import { Pool } from 'pg';
 import { DIALECTS, openTestDb, type DialectName, type TestDb } from './helpers/dialects';
@@ -36,24 +36,6 @@ function failWith(message: string): never {
 }
 
 const HOSTILE = '<script>alert("pwned")</script><img src=x onerror=alert(1)>';
-
-/**
- * migrateToLatest, pinned to this test's own PostgreSQL schema: Kysely's Migrator looks for its
- * tables in every schema, so another suite's namespace running at the same time would fool it.
- */
-async function migrateHere(db: Kysely<any>, dialect: DialectName): Promise<Migrator> {
-  const schema = dialect === 'postgres' ? String((await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0].s) : undefined;
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => backstageMigrations(dialect) },
-    migrationTableName: MIGRATION_TABLE,
-    migrationLockTableName: MIGRATION_LOCK_TABLE,
-    ...(schema ? { migrationTableSchema: schema } : {}),
-  });
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
-  return migrator;
-}
 
 function sleep(ms: number) {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -434,7 +416,7 @@ describe.each(DIALECTS)('error tracker on %s', (dialect) => {
       expect(rows[0]?.occurrence_count).toBe(1000);
       return rows;
     }, 15_000);
-    // A flood keeps exact counts but stores only a sample of occurrences (10 per group per batch of 100).
+    // A flood keeps exact counts but stores only a sample of occurrences (10 per group per write).
     const stored = (await occurrencesOf(flood.id)).length;
     expect(stored).toBeGreaterThanOrEqual(10);
     expect(stored).toBeLessThanOrEqual(100);
@@ -516,7 +498,7 @@ describe.each(DIALECTS)('a failing database during capture on %s', (dialect) => 
   it('a getUser that throws or rejects does not change the host response either', async () => {
     const testDb = await openTestDb(dialect);
     try {
-      await migrateHere(testDb.db, dialect);
+      await migrateToLatest(testDb.db, dialect);
       for (const getUser of [() => { throw new Error('session store down'); }, () => Promise.reject(new Error('session store down'))]) {
         const admin = createAdmin({ db: testDb.db, getUser });
         const app = express5();
@@ -538,9 +520,17 @@ describe.each(DIALECTS)('the 0002_errors migration on %s', (dialect) => {
   it('creates both tables and rolls back cleanly', async () => {
     const testDb = await openTestDb(dialect);
     try {
-      const schema = dialect === 'postgres' ? String((await sql<{ s: string }>`select current_schema() as s`.execute(testDb.db)).rows[0].s) : undefined;
+      // Introspection sees every PostgreSQL schema: look at this test's own.
+      const schema = dialect === 'postgres' ? await currentSchema(testDb.db) : undefined;
       const tableNames = async () => (await testDb.db.introspection.getTables()).filter((t) => !schema || t.schema === schema).map((t) => t.name);
-      const migrator = await migrateHere(testDb.db, dialect);
+      const migrator = new Migrator({
+        db: testDb.db,
+        provider: { getMigrations: async () => backstageMigrations(dialect) },
+        migrationTableName: MIGRATION_TABLE,
+        migrationLockTableName: MIGRATION_LOCK_TABLE,
+        ...(schema ? { migrationTableSchema: schema } : {}),
+      });
+      expect((await migrator.migrateToLatest()).error).toBeUndefined();
       const tables = await tableNames();
       expect(tables).toEqual(expect.arrayContaining([ERRORS_TABLE, OCCURRENCES_TABLE]));
       const down = await migrator.migrateDown();
@@ -583,7 +573,7 @@ describe('errorHandler in the host app (SQLite)', () => {
     const testDb2 = await openTestDb('sqlite');
     try {
       await createHostSchema(testDb2.db, 'sqlite');
-      await migrateHere(testDb2.db, 'sqlite');
+      await migrateToLatest(testDb2.db, 'sqlite');
       const admin = createAdmin({ db: testDb2.db, getUser: () => null });
       const app = express5();
       app.get('/boom', () => failWith('Twice through the handler'));
@@ -602,7 +592,7 @@ describe('errorHandler in the host app (SQLite)', () => {
   it('an error object that cannot be read costs only itself, never the request or its batch', async () => {
     const testDb2 = await openTestDb('sqlite');
     try {
-      await migrateHere(testDb2.db, 'sqlite');
+      await migrateToLatest(testDb2.db, 'sqlite');
       const capture = new ErrorCapture({ db: testDb2.db, dialect: 'sqlite', now: () => new Date(), userIdOf: () => null, warn: () => {} });
       const hostile = new Error('unreadable');
       Object.defineProperty(hostile, 'message', {

@@ -4,7 +4,13 @@ it('the public exports stay what the README documents', () => {
   expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
 [
   "AUDIT_TABLE",
+  "BaseQueueAdapter",
+  "BullMQQueueAdapter",
+  "BullQueueAdapter",
+  "JOB_STATES",
+  "QueueAdapterError",
   "createAdmin",
+  "redactSecrets",
 ]
 `);
 });

@@ -83,13 +83,15 @@ export async function createApp({
     if (req.user) return res.redirect(303, '/app');
     sendPage(req, res, { title: 'Projects for busy teams', body: homePage() });
   });
-  app.use(authRoutes({ db, dialect }));
+  app.use(authRoutes({ db, dialect, onSignup: admin ? (signup) => void admin.publish('signups', signup) : null }));
   app.use(invitationLinkRoutes({ db }));
   app.use('/app', requireUser, teamRoutes({ db, dialect, mailQueue, log }), reportRoutes({ db }));
 
   app.use((req, res) => {
     sendPage(req, res, { status: 404, title: 'Not found', body: errorPage({ status: 404, title: 'Not found', message: 'There is nothing at this address.' }) });
   });
+  // The console's error tracker records the error, then hands it to the handler below.
+  if (admin) app.use(admin.errorHandler);
   app.use((error, req, res, next) => {
     log.error(`${req.method} ${req.originalUrl} failed:`, error);
     if (res.headersSent) return next(error);

@@ -26,7 +26,7 @@ export function requireUser(req, res, next) {
   res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
 }
 
-export function authRoutes({ db, dialect }) {
+export function authRoutes({ db, dialect, onSignup = null }) {
   const router = express.Router();
 
   router.get('/login', (req, res) => {
@@ -84,6 +84,8 @@ export function authRoutes({ db, dialect }) {
       throw error;
     }
     await signIn(req, id);
+    // Tell the operator console, so its dashboard's signups chart moves at once.
+    onSignup?.({ id, at: new Date().toISOString() });
     req.session.flash = { kind: 'ok', message: `Welcome to Tasklane, ${name.split(' ')[0]}!` };
     res.redirect(303, next || '/app');
   });

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { countRows, EXACT_COUNT_THRESHOLD, type RowCount } from '../db/counts';
 import { fromDbDate, toDbDate, type DateStorage } from '../db/dates';
 import type { DialectName } from '../db/dialect';
 import { paginate, type Page, type SortKey } from '../pagination/keyset';
@@ -130,6 +131,11 @@ export class AuditLog {
     ];
     const page = await paginate(q as any, { sort, limit: query.limit, after: query.after, before: query.before });
     return { ...page, rows: (page.rows as Record<string, unknown>[]).map((row) => this.toEvent(row)) };
+  }
+
+  /** How many events the log holds, for a list header: exact up to the threshold, then PostgreSQL's estimate or "10,000+" (never a full COUNT(*)). */
+  count(threshold = EXACT_COUNT_THRESHOLD): Promise<RowCount> {
+    return countRows(this.db, this.dialect, AUDIT_TABLE, { threshold });
   }
 
   private toEvent(row: Record<string, unknown>): AuditEvent {

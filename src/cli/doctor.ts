@@ -33,7 +33,7 @@ migrations, and Redis when one is configured. Exit code 0 when nothing must be
 fixed, 1 otherwise.
 
   --db <url>                postgres://…, mysql://… or sqlite:<file>
-                            (default: db of backstage.config.*, else DATABASE_URL)
+                            (default: db of backstage.config.*, else DATABASE_URL, .env, knexfile)
   --config <file>           the config file (default: backstage.config.(js|cjs|mjs|json) here)
   --redis <url>             the Redis to check (default: redis of the config, else REDIS_URL)
   --strict                  exit 1 on warnings too (missing indexes), e.g. in CI

@@ -51,7 +51,7 @@ Creates the console's own tables first if they do not exist yet.
   --role <role>             one of the console's roles (default: admin, superuser)
   --reason <text>           why, for the audit log (default: "granted from the command line")
   --db <url>                postgres://…, mysql://… or sqlite:<file>
-                            (default: db of backstage.config.*, else DATABASE_URL)
+                            (default: db of backstage.config.*, else DATABASE_URL, .env, knexfile)
   --config <file>           the config file (default: backstage.config.(js|cjs|mjs|json) here),
                             read for db, models.users, roles and superuserRoles
 ${USERS_MAPPING_USAGE}

@@ -13,7 +13,7 @@ Creates or updates the console's own tables (backstage_*), recorded in
 backstage_migrations. Safe to run on every deploy; your tables are not touched.
 
   --db <url>          postgres://…, mysql://… or sqlite:<file>
-                      (default: db of backstage.config.*, else DATABASE_URL)
+                      (default: db of backstage.config.*, else DATABASE_URL, .env, knexfile)
   --config <file>     the config file (default: backstage.config.(js|cjs|mjs|json) here)`,
 
   async run(args, io) {

@@ -4,8 +4,9 @@ import { initCommand } from './init';
 import { grantCommand } from './grant';
 import { UsageError, type CliCommand, type CliIo, type ExitCode } from './io';
 import { migrateCommand } from './migrate';
+import { searchIndexCommand } from './search-index';
 
-const COMMANDS: CliCommand[] = [initCommand, migrateCommand, grantCommand, doctorCommand];
+const COMMANDS: CliCommand[] = [initCommand, migrateCommand, grantCommand, doctorCommand, searchIndexCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -15,8 +16,8 @@ Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
   ${'help'.padEnd(width)}  Show this text, or a command's options: express-backstage help <command>.
 
-The database comes from --db, the db of backstage.config.(js|cjs|mjs|json), or DATABASE_URL:
-postgres://…, mysql://…, or sqlite:<file>.
+The database comes from --db, the db of backstage.config.(js|cjs|mjs|json), DATABASE_URL
+(the environment, then .env), or the knexfile: postgres://…, mysql://…, or sqlite:<file>.
 `;
 }
 

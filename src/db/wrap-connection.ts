@@ -3,7 +3,7 @@ import { BackstageConfigError, describeValue } from '../options-errors';
 import { kyselyFromUrl } from './connect-url';
 import type { DialectName } from './dialect';
 
-/** How many connections the console opens when it makes its own pool (from a URL). */
+/** How many connections the console opens when it makes its own pool (from a URL or a Knex config). */
 export const CONSOLE_POOL_SIZE = 2;
 
 /** The subset of `pg`'s Pool the console uses (node-postgres, or a drop-in such as `@neondatabase/serverless`). */
@@ -50,7 +50,7 @@ export interface WrappedConnection {
   /** Known when the console built the Kysely itself; a host's Kysely is detected later. */
   dialect?: DialectName;
   /**
-   * True when the console created the connections (a URL): `admin.close()` ends them.
+   * True when the console created the connections (a URL, a Knex config): `admin.close()` ends them.
    * A pool or database the host passed stays the host's to close.
    */
   owned: boolean;

@@ -8,6 +8,8 @@ import type { ResolvedUsersModel } from '../models/users-model-config';
 import { resolveOptions, type ResolvedOptions } from '../options';
 import { createIndexDdl, hasOrderingIndex, hasUniqueIndex, readIndexes } from './indexes';
 import { pingRedis } from './redis-ping';
+import { consoleSearchTargets } from '../search/console-targets';
+import { searchIndexFindings } from '../search/search-doctor';
 import { readVisibleTables, toSchemaFacts } from './visible-tables';
 
 export type FindingLevel = 'ok' | 'info' | 'warn' | 'error';
@@ -184,8 +186,10 @@ export async function runDoctor(input: DoctorInput): Promise<Finding[]> {
   if (options) {
     const facts = toSchemaFacts(await readVisibleTables(db, dialect));
     const users = await checkUsers(options, facts, input, findings);
+    let teamsTable = null;
     try {
       const teams = checkTeamsModels(options, facts, dialect);
+      teamsTable = teams.teams && teams.memberships ? teams.teams : null;
       const found = [teams.teamsAdapter && 'teams', teams.memberships && 'memberships', teams.invitations && 'invitations', teams.subscriptions && 'subscriptions'].filter(Boolean);
       findings.push(
         found.length
@@ -196,6 +200,7 @@ export async function runDoctor(input: DoctorInput): Promise<Finding[]> {
       findings.push({ level: 'error', topic: 'teams', message: errorMessage(err), fix: [`Correct the mapping ${where(input.configFile)}; the console refuses to start with it.`] });
     }
     if (users) await checkUserIndexes(users, input, findings);
+    findings.push(...(await searchIndexFindings(db, dialect, consoleSearchTargets({ usersModel: users, teams: teamsTable }))));
   }
 
   await checkMigrations(input, findings);

@@ -50,6 +50,8 @@ export interface ErrorCaptureConfig {
   batchSize?: number;
   /** How long to gather errors before writing a batch. */
   flushDelayMs?: number;
+  /** Least time between two writes, so a flood of errors costs a few commits a second, not hundreds. */
+  minFlushIntervalMs?: number;
   /** How long to stop writing after the database failed. */
   backoffMs?: number;
 }
@@ -107,7 +109,8 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 /**
  * When one error floods (every request failing), its count stays exact but only
  * this many of its occurrences per batch keep a row with stack and context: the
- * write cost of a flood stays bounded, and ten examples per ~50 ms are plenty.
+ * write cost of a flood stays bounded, and ten examples per write (at most four
+ * writes a second) are plenty.
  */
 const OCCURRENCES_PER_GROUP_PER_BATCH = 10;
 
@@ -120,7 +123,9 @@ export class ErrorCapture {
   private readonly maxQueue: number;
   private readonly batchSize: number;
   private readonly flushDelayMs: number;
+  private readonly minFlushIntervalMs: number;
   private readonly backoffMs: number;
+  private lastFlushAt = 0;
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -136,8 +141,10 @@ export class ErrorCapture {
   constructor(private readonly config: ErrorCaptureConfig) {
     this.store = new ErrorStore(config.db, config.dialect);
     this.maxQueue = config.maxQueue ?? 1000;
-    this.batchSize = config.batchSize ?? 100;
+    // One transaction per write: a flood's surplus is only counted, so a big batch stays a small write.
+    this.batchSize = config.batchSize ?? 500;
     this.flushDelayMs = config.flushDelayMs ?? 50;
+    this.minFlushIntervalMs = config.minFlushIntervalMs ?? 250;
     this.backoffMs = config.backoffMs ?? 5_000;
   }
 
@@ -206,7 +213,8 @@ export class ErrorCapture {
 
   private schedule(delayMs: number): void {
     if (this.timer || this.running || this.closed) return;
-    const wait = Math.max(delayMs, this.pausedUntil - Date.now());
+    const now = Date.now();
+    const wait = Math.max(delayMs, this.pausedUntil - now, this.lastFlushAt + this.minFlushIntervalMs - now);
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.flush();
@@ -221,6 +229,7 @@ export class ErrorCapture {
       this.timer = null;
     }
     if (this.running) return this.running.then(() => (this.queue.length ? this.flush() : undefined));
+    this.lastFlushAt = Date.now();
     this.running = this.drain().finally(() => {
       this.running = null;
       if (this.queue.length) this.schedule(this.flushDelayMs);

@@ -14,10 +14,21 @@ interface Explained {
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'PROTOCOL_CONNECTION_LOST', '57P01', '57P03', 'SQLITE_BUSY']);
 
+/**
+ * Errors that carry a code naming what went wrong rather than a status (the queue adapters'
+ * `QueueAdapterError`, see src/queues/queue-error.ts): the code says the status. Their
+ * messages are written for operators; the library prefix is dropped on the page.
+ */
+const CODED_ERROR_STATUS = new Map<string, Map<string, number>>([
+  ['QueueAdapterError', new Map([['REDIS_UNAVAILABLE', 503], ['JOB_NOT_FOUND', 404], ['INVALID_STATE', 409], ['INVALID_ARGUMENT', 400], ['NOT_SUPPORTED', 501]])],
+]);
+
 /** Turns anything thrown into a status and a sentence an operator understands. */
 export function explainError(err: unknown): Explained {
   if (err instanceof HttpError) return { status: err.status, message: err.message, details: err.details, unexpected: false };
   const e = err as { status?: unknown; statusCode?: unknown; type?: unknown; code?: unknown; message?: unknown; name?: unknown };
+  const coded = typeof e?.name === 'string' && typeof e.code === 'string' ? CODED_ERROR_STATUS.get(e.name)?.get(e.code) : undefined;
+  if (coded !== undefined) return { status: coded, message: String(e.message).replace(/^express-backstage:\s*/, ''), details: [], unexpected: false };
   if (e?.name === 'InvalidCursorError') return { status: 400, message: String(e.message), details: [], unexpected: false };
   if (e?.code === 'EBADCSRFTOKEN') return { status: 403, message: String(e.message), details: [], unexpected: false };
   if (e?.type === 'entity.too.large') return { status: 413, message: 'That form is too large to accept. Shorten the text and try again.', details: [], unexpected: false };

@@ -88,8 +88,8 @@ export class LiveHub {
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);
     this.clients.add(client);
+    // The response's 'close' is the connection going away (the page left, or the socket was cut).
     const leave = () => this.leave(client);
-    req.on('close', leave);
     res.on('close', leave);
     res.on('error', leave);
     this.write(client, `retry: ${this.config.retryMs ?? 3000}\n: connected\n\n`);

@@ -1,9 +1,11 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { fromDbDate } from '../db/dates';
 import type { DialectName } from '../db/dialect';
-import { boundedCount, containsInsensitive } from '../db/sql-helpers';
+import { boundedCount } from '../db/sql-helpers';
 import type { ResolvedTableModel } from '../options';
 import { paginate, type SortKey } from '../pagination/keyset';
+import { teamsSearchTarget } from '../search/console-targets';
+import { tableSearch } from '../search/table-search';
 import type { BackstageTeam, OwnershipTransfer, TeamMember, TeamsAdapter } from './teams-adapter';
 
 export type TeamsTableModel = ResolvedTableModel<'id' | 'name' | 'created_at' | 'slug' | 'owner_id'>;
@@ -33,7 +35,7 @@ export function kyselyTeamsAdapter(
   teams: TeamsTableModel,
   memberships: MembershipsTableModel,
   subscriptions: SubscriptionFilterModel | null,
-  _dialect: DialectName,
+  dialect: DialectName,
 ): TeamsAdapter {
   const t = teams.columns;
   const m = memberships.columns;
@@ -41,6 +43,13 @@ export function kyselyTeamsAdapter(
   const mcol = (name: string) => `${memberships.table}.${name}`;
   const teamDates = teams.dates ?? 'native';
   const memberDates = memberships.dates ?? 'native';
+  // Drivers hand back a millisecond Date, but PostgreSQL and MySQL keep microseconds: cursors on a native
+  // timestamp are read from its exact text (as the users list does), or rows sharing a millisecond are skipped.
+  const exactCast = sql.raw(dialect === 'mysql' ? 'char' : 'text');
+  const exactTeamTime = teamDates === 'native' && dialect !== 'sqlite';
+  const exactJoinTime = memberDates === 'native' && dialect !== 'sqlite';
+  const search = tableSearch(db, dialect, teamsSearchTarget(teams));
+  search.prepare().catch(() => undefined);
 
   function selectTeams(executor: Kysely<any> = db): SelectQueryBuilder<any, any, Row> {
     let query = executor.selectFrom(teams.table).select(sql.ref(tcol(t.id!)).as('id')).select(sql.ref(tcol(t.name!)).as('name'));
@@ -50,6 +59,7 @@ export function kyselyTeamsAdapter(
       [t.created_at, 'created_at'],
     ];
     for (const [column, alias] of optional) if (column) query = query.select(sql.ref(tcol(column)).as(alias));
+    if (exactTeamTime && t.created_at) query = query.select(sql`cast(${sql.ref(tcol(t.created_at))} as ${exactCast})`.as('created_at_exact'));
     return query as SelectQueryBuilder<any, any, Row>;
   }
 
@@ -67,6 +77,7 @@ export function kyselyTeamsAdapter(
     let query = executor.selectFrom(memberships.table).select(sql.ref(mcol(m.user_id!)).as('user_id'));
     if (m.role) query = query.select(sql.ref(mcol(m.role)).as('role'));
     if (m.created_at) query = query.select(sql.ref(mcol(m.created_at)).as('joined_at'));
+    if (exactJoinTime && m.created_at) query = query.select(sql`cast(${sql.ref(mcol(m.created_at))} as ${exactCast})`.as('joined_at_exact'));
     return query as SelectQueryBuilder<any, any, Row>;
   }
 
@@ -74,9 +85,9 @@ export function kyselyTeamsAdapter(
     return { userId: String(row.user_id), role: str(row.role), joinedAt: fromDbDate(row.joined_at, memberDates) };
   }
 
-  const SORTABLE: Record<string, { column: string | null }> = {
-    created_at: { column: t.created_at },
-    name: { column: t.name },
+  const SORTABLE: Record<string, { key: string; column: string | null }> = {
+    created_at: { key: exactTeamTime ? 'created_at_exact' : 'created_at', column: t.created_at },
+    name: { key: 'name', column: t.name },
   };
 
   function subscriptionsOfTeam() {
@@ -100,16 +111,13 @@ export function kyselyTeamsAdapter(
       const sortable = SORTABLE[field];
       if (!sortable || !sortable.column) return null;
       return [
-        { key: field, column: tcol(sortable.column), direction },
+        { key: sortable.key, column: tcol(sortable.column), direction },
         { key: 'id', column: tcol(t.id!), direction },
       ];
     },
 
     async list(query) {
       let q = selectTeams();
-      for (const word of query.words) {
-        q = q.where((eb) => (t.slug ? eb.or([containsInsensitive(tcol(t.name!), word), containsInsensitive(tcol(t.slug), word)]) : containsInsensitive(tcol(t.name!), word)));
-      }
       if (subscriptions) {
         const s = subscriptions;
         const { plan, subscriptionStatus: status } = query;
@@ -125,8 +133,9 @@ export function kyselyTeamsAdapter(
           q = q.where((eb) => eb.exists(matching));
         }
       }
-      const page = await paginate(q, { sort: query.sort, limit: query.limit, after: query.after, before: query.before });
-      return { ...page, rows: page.rows.map(toTeam) };
+      const searched = await search.narrow(q, query.words);
+      const page = await paginate(searched.query, { sort: query.sort, limit: query.limit, after: query.after, before: query.before });
+      return { ...page, rows: page.rows.map(toTeam), search: searched.info };
     },
 
     async get(id) {
@@ -147,7 +156,7 @@ export function kyselyTeamsAdapter(
 
     async members(teamId, request) {
       const sort: SortKey[] = [
-        ...(m.created_at ? [{ key: 'joined_at', column: mcol(m.created_at), direction: 'asc' as const, nullable: true }] : []),
+        ...(m.created_at ? [{ key: exactJoinTime ? 'joined_at_exact' : 'joined_at', column: mcol(m.created_at), direction: 'asc' as const, nullable: true }] : []),
         { key: 'user_id', column: mcol(m.user_id!), direction: 'asc' },
       ];
       const q = selectMembers().where(sql.ref(mcol(m.team_id!)), '=', teamId);

@@ -1,9 +1,11 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
-import { paginate, type Page, type SortKey } from '../pagination/keyset';
+import { paginate, type SortKey } from '../pagination/keyset';
 import { fromDbDate, toDbDate } from '../db/dates';
 import type { DialectName } from '../db/dialect';
-import { boundedCount, containsInsensitive, dbBool, readBool } from '../db/sql-helpers';
-import type { BackstageUser, UserListQuery, UsersAdapter, WriteContext } from './users-adapter';
+import { boundedCount, dbBool, readBool } from '../db/sql-helpers';
+import { usersSearchTarget } from '../search/console-targets';
+import { tableSearch } from '../search/table-search';
+import type { BackstageUser, UserListQuery, UserPage, UsersAdapter, WriteContext } from './users-adapter';
 import type { ResolvedUsersModel } from './users-model-config';
 
 export interface MembershipLink {
@@ -25,6 +27,10 @@ export function kyselyUsersAdapter(
   const col = (name: string) => `${table}.${name}`;
   const hasBanColumn = c.bannedAt !== null;
   const exactTimeCursor = model.dates === 'native' && dialect !== 'sqlite';
+  // Exact and prefix words through the email index, substrings through a trigram index when there is one,
+  // else over the newest rows only; the indexes are read from the catalogue now, at start-up.
+  const search = tableSearch(db, dialect, usersSearchTarget(model));
+  search.prepare().catch(() => undefined);
 
   function selectUsers(executor: Kysely<any> = db): SelectQueryBuilder<any, any, Row> {
     let query = executor.selectFrom(table).select(sql.ref(col(c.id)).as('id')).select(sql.ref(col(c.email)).as('email'));
@@ -121,13 +127,8 @@ export function kyselyUsersAdapter(
       ];
     },
 
-    async list(query: UserListQuery): Promise<Page<BackstageUser>> {
+    async list(query: UserListQuery): Promise<UserPage> {
       let q = selectUsers();
-      for (const word of query.words) {
-        q = q.where((eb) =>
-          c.name ? eb.or([containsInsensitive(col(c.email), word), containsInsensitive(col(c.name), word)]) : containsInsensitive(col(c.email), word),
-        );
-      }
       if (query.role && c.role) q = q.where(rolePredicate(query.role));
       if (query.status && hasBanColumn) {
         if (query.status === 'banned') q = q.where(bannedPredicate(true));
@@ -140,8 +141,10 @@ export function kyselyUsersAdapter(
         const members = db.selectFrom(memberships.table).select(sql.ref(`${memberships.table}.${memberships.userId}`).as('user_id')).where(sql.ref(`${memberships.table}.${memberships.teamId}`), '=', query.teamId);
         q = q.where(sql.ref(col(c.id)), 'in', members);
       }
-      const page = await paginate(q, { sort: query.sort, limit: query.limit, after: query.after, before: query.before });
-      return { ...page, rows: page.rows.map(toUser) };
+      // One team's members are few enough to search them all.
+      const searched = await search.narrow(q, query.words, { small: query.teamId !== undefined && memberships !== null });
+      const page = await paginate(searched.query, { sort: query.sort, limit: query.limit, after: query.after, before: query.before });
+      return { ...page, rows: page.rows.map(toUser), search: searched.info };
     },
 
     async get(id) {

@@ -1,5 +1,6 @@
 import type { BoundedCount } from '../db/sql-helpers';
 import type { Page, SortKey } from '../pagination/keyset';
+import type { SearchInfo } from '../search/table-search';
 import type { WriteContext } from './users-adapter';
 
 /** A team as the console shows it, whatever the host's schema looks like. */
@@ -39,6 +40,9 @@ export interface TeamListQuery {
   after?: string;
   before?: string;
 }
+
+/** A page of teams, with how the search was answered when there were words (optional for adapters of a host's own). */
+export type TeamPage = Page<BackstageTeam> & { search?: SearchInfo | null };
 
 /** A page of one team's members, in join order. */
 export interface MemberPageRequest {
@@ -85,8 +89,8 @@ export interface TeamsAdapter {
    * null when not sortable. The last key must be the primary key (see `paginate`).
    */
   sortKeys(field: string, direction: 'asc' | 'desc'): SortKey[] | null;
-  /** Required. One page of teams. */
-  list(query: TeamListQuery): Promise<Page<BackstageTeam>>;
+  /** Required. One page of teams (with `search` when it can say how the words were matched). */
+  list(query: TeamListQuery): Promise<TeamPage>;
   /** Required. One team, or null. */
   get(id: string): Promise<BackstageTeam | null>;
   /** Required. Teams by id, for labelling rows elsewhere (billing lists). */

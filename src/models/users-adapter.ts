@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Page, SortKey } from '../pagination/keyset';
 import type { BoundedCount } from '../db/sql-helpers';
+import type { SearchInfo } from '../search/table-search';
 
 /** A user as the console shows it, whatever the host's schema looks like. */
 export interface BackstageUser {
@@ -33,6 +34,13 @@ export interface UserListQuery {
   before?: string;
 }
 
+/**
+ * A page of users, with how the search was answered when there were words:
+ * through indexes, or over the newest rows only (the page says so). Adapters
+ * of a host's own may leave `search` out.
+ */
+export type UserPage = Page<BackstageUser> & { search?: SearchInfo | null };
+
 /** What a write needs besides its arguments: the transaction that also writes the audit event. */
 export interface WriteContext {
   /** Run the write on this transaction so that it and its audit event commit together. */
@@ -49,8 +57,8 @@ export interface UsersAdapter {
   readonly features: { ban: boolean; confirmed: boolean; lastSignIn: boolean; roleValues: readonly string[] };
   /** Required. Sort fields a list may use, by public name ('created_at', 'email', 'name'). */
   sortKeys(field: string, direction: 'asc' | 'desc'): SortKey[] | null;
-  /** Required. One page of users. */
-  list(query: UserListQuery): Promise<Page<BackstageUser>>;
+  /** Required. One page of users (with `search` when it can say how the words were matched). */
+  list(query: UserListQuery): Promise<UserPage>;
   /** Required. One user, or null. */
   get(id: string): Promise<BackstageUser | null>;
   /** Required. Users by id, for labelling rows elsewhere (owners, inviters). */

@@ -247,7 +247,19 @@ function buildPageQuery<DB, TB extends keyof DB, O>(
  */
 export async function paginate<Row>(query: SelectQueryBuilder<any, any, Row>, request: PageRequest): Promise<Page<Row>> {
   const seek = readRequest(request);
-  const fetched = (await buildPageQuery(query, request, seek).execute()) as Row[];
+  let fetched: Row[];
+  try {
+    fetched = (await buildPageQuery(query, request, seek).execute()) as Row[];
+  } catch (err) {
+    // A cursor is unsigned, so a hand-made one can carry a well-formed value of the wrong type for its
+    // column (a date where SQLite stores text, text where PostgreSQL has an integer, a year MySQL cannot
+    // hold). The cursor's values are the only input this query adds, so the database refusing a value is
+    // a bad link (400), not a console failure.
+    if (seek.values !== null && isRefusedValue(err)) {
+      throw new InvalidCursorError('malformed', `The page link's "${seek.travel === 'forward' ? 'after' : 'before'}" cursor holds a value this list cannot be sorted by. Go back to the first page of the list and page from there.`);
+    }
+    throw err;
+  }
   const more = fetched.length > request.limit;
   const rows = more ? fetched.slice(0, request.limit) : fetched;
   if (seek.travel === 'backward') rows.reverse();
@@ -259,4 +271,18 @@ export async function paginate<Row>(query: SelectQueryBuilder<any, any, Row>, re
     startCursor: rows.length > 0 ? cursorOf(rows[0]) : null,
     endCursor: rows.length > 0 ? cursorOf(rows[rows.length - 1]) : null,
   };
+}
+
+/** PostgreSQL data exceptions and type mismatches; MySQL/MariaDB incorrect or out-of-range values. */
+const REFUSED_VALUE_CODES = new Set(['42883', '42804', 'ER_TRUNCATED_WRONG_VALUE', 'ER_WRONG_VALUE', 'ER_DATA_OUT_OF_RANGE', 'ER_WRONG_VALUE_FOR_TYPE', 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD']);
+
+/** The database (or its driver, before sending) refused a parameter's value or type. */
+function isRefusedValue(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (/^22[0-9A-Z]{3}$/.test(code) || REFUSED_VALUE_CODES.has(code)) return true;
+  // better-sqlite3 refuses Dates and booleans, and BigInts beyond 64 bits, at bind time.
+  // By name, not instanceof: native addons throw their realm's TypeError (jest's sandbox, vm contexts).
+  const name = (err as { name?: unknown } | null)?.name;
+  return (name === 'TypeError' || name === 'RangeError') && /\bbind|BigInt/i.test(String(e?.message ?? ''));
 }

@@ -109,6 +109,10 @@ describeInBrowser('the live dashboard in Chromium', () => {
 
   it('draws the three charts under the CSP, then moves the line and the tiles within 2 s of a signup', async () => {
     const { context, page, problems } = await operatorPage();
+    const streams: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/admin/live')) streams.push(new URL(request.url()).search);
+    });
     await page.goto(`${server.url}/admin/`);
     await page.waitForSelector('canvas[data-chart-ready]');
     await page.waitForFunction(() => document.querySelectorAll('canvas[data-chart-ready]').length === 4);
@@ -120,6 +124,8 @@ describeInBrowser('the live dashboard in Chromium', () => {
     // The figures are still there for screen readers, visually hidden.
     expect(await page.isVisible('.chart.is-drawn .chart-canvas')).toBe(true);
     await page.waitForSelector('[data-live-status][data-state="live"]');
+    // One EventSource for every chart and tile of the page.
+    expect(streams).toEqual([`?topics=${encodeURIComponent('jobs,signups,subscriptions')}`]);
     await page.screenshot({ path: path.join(RESULTS_DIR, 'dashboard.png'), fullPage: true });
 
     const before = await page.evaluate(() => {
@@ -172,8 +178,13 @@ describeInBrowser('the live dashboard in Chromium', () => {
 
   it('the 24-hour toggle swaps the chart through htmx: the old chart is destroyed, the new one live', async () => {
     const { context, page, problems } = await operatorPage();
+    let streams = 0;
+    page.on('request', (request) => {
+      if (request.url().includes('/admin/live')) streams++;
+    });
     await page.goto(`${server.url}/admin/`);
     await page.waitForFunction(() => document.querySelectorAll('canvas[data-chart-ready]').length === 4);
+    await page.waitForSelector('[data-live-status][data-state="live"]');
     await page.click('text=Per hour, 24 hours');
     await page.waitForSelector('canvas[data-chart*="signups-hour"][data-chart-ready]');
     expect(page.url()).toContain('signups=24h');
@@ -190,6 +201,8 @@ describeInBrowser('the live dashboard in Chromium', () => {
       { timeout: 2000 },
     );
     await page.screenshot({ path: path.join(RESULTS_DIR, 'dashboard-24h.png'), fullPage: false });
+    // The swapped chart joined the page's one stream: the topics did not change, so neither did the connection.
+    expect(streams).toBe(1);
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -34,7 +34,7 @@
       out.borderColor = colour;
       out.backgroundColor = alpha(colour, 0.12);
       out.fill = spec.datasets.length === 1;
-      out.tension = 0.25;
+      out.cubicInterpolationMode = 'monotone'; // smooth, and never below zero between two counts
       out.pointRadius = spec.append ? 1.5 : 2;
       out.borderWidth = 2;
       out.spanGaps = true;

@@ -1,8 +1,8 @@
 import type { ConsoleContext } from '../../console-context';
+import type { QueueAdapter } from '../../queues/queue-adapter';
 import {
   failedLast24h,
   jobCounts,
-  queueAdapters,
   signupFigures,
   signupsSource,
   subscriptionFigures,
@@ -17,8 +17,8 @@ import {
 
 export type FigureKey = 'signups' | 'users' | 'teams' | 'subscriptions' | 'jobs' | 'failed';
 
-/** The queues as the dashboard sees them: configured (with figures), none, or a wrong `queues` option. */
-export type Queues<T> = { kind: 'figures'; figures: T } | { kind: 'none' } | { kind: 'invalid'; message: string };
+/** The queues as the dashboard sees them: configured (with figures) or none. */
+export type Queues<T> = { kind: 'figures'; figures: T } | { kind: 'none' };
 
 interface Entry {
   at: number;
@@ -80,12 +80,11 @@ export class DashboardFigures {
     for (const key of keys) this.entries.delete(key);
   }
 
-  private withQueues<T>(key: FigureKey, load: (adapters: Exclude<ReturnType<typeof queueAdapters>, Error>, ctx: ConsoleContext) => Promise<T>): Promise<Queues<T>> {
+  private withQueues<T>(key: FigureKey, load: (adapters: QueueAdapter[], ctx: ConsoleContext) => Promise<T>): Promise<Queues<T>> {
     return this.cached(key, async (ctx): Promise<Queues<T>> => {
-      const adapters = queueAdapters(ctx);
-      if (adapters instanceof Error) return { kind: 'invalid', message: adapters.message };
-      if (adapters.length === 0) return { kind: 'none' };
-      return { kind: 'figures', figures: await load(adapters, ctx) };
+      // The queue adapters, built (and checked) by createAdmin; the dashboard uses only their interface.
+      if (ctx.queues.length === 0) return { kind: 'none' };
+      return { kind: 'figures', figures: await load(ctx.queues, ctx) };
     });
   }
 

@@ -21,7 +21,7 @@ export interface DashboardModel {
   tiles: TileView[];
   signups: { range: SignupRange; chart: ChartSpec | null; missing: string | null };
   subscriptions: { plans: ChartSpec; statuses: ChartSpec } | null;
-  jobs: { state: Queues<QueueFigures[]>['kind']; chart: ChartSpec | null; message: string | null; queues: QueueFigures[] };
+  jobs: { state: Queues<QueueFigures[]>['kind'] | 'unreadable'; chart: ChartSpec | null; message: string | null; queues: QueueFigures[] };
   /** Figures that could not be read (the page still renders the others). */
   problems: string[];
 }
@@ -84,9 +84,9 @@ export async function dashboardModel(figures: DashboardFigures, range: SignupRan
         }
       : null,
     jobs: {
-      state: jobs?.kind ?? 'invalid',
+      state: jobs?.kind ?? 'unreadable',
       chart: jobsData ? { type: 'bar', topic: topic('jobs'), key: 'jobs', label: 'Jobs per queue by state', ...jobsData } : null,
-      message: jobs?.kind === 'invalid' ? jobs.message : jobs === null ? 'The queues did not answer.' : null,
+      message: jobs === null ? 'The queue counts could not be read just now.' : null,
       queues: jobs?.kind === 'figures' ? jobs.figures : [],
     },
     problems,

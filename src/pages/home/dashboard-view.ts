@@ -146,7 +146,6 @@ export function mrrTile(subscriptions: SubscriptionFigures | null): TileView | n
 export function jobsTile(failed: Queues<FailedFigure>, jobs: Queues<QueueFigures[]>): TileView {
   const label = 'Failed jobs, 24 h';
   if (failed.kind === 'none') return { key: 'failed24h', label, value: '—', hint: 'No queues configured', tone: 'muted' };
-  if (failed.kind === 'invalid') return { key: 'failed24h', label, value: '—', hint: failed.message, tone: 'bad' };
   const { value, complete, unreachable } = failed.figures;
   const queueCount = jobs.kind === 'figures' ? jobs.figures.length : 0;
   return {

@@ -2,10 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import type { ConsoleContext } from '../../console-context';
 import type { DialectName } from '../../db/dialect';
 import type { BoundedCount } from '../../db/sql-helpers';
-import { REVENUE_STATUSES, revenueByCurrency, type CurrencyRevenue } from '../../models/subscriptions-adapter';
-import type { QueueAdapter } from '../../queues/queue-adapter';
-import { JOB_STATES, type JobCounts } from '../../queues/queue-adapter';
-import { toQueueAdapters } from '../../queues/to-queue-adapter';
+import { revenueByCurrency, type CurrencyRevenue } from '../../models/subscriptions-adapter';
+import type { JobCounts, QueueAdapter } from '../../queues/queue-adapter';
 import { signupSeries, type SignupSeries, type SignupsSource } from './signups-query';
 
 /** Above this many rows a count is an estimate (DESIGN §8: an exact COUNT(*) on a big table on every load is not free). */
@@ -124,25 +122,6 @@ export async function subscriptionFigures(ctx: ConsoleContext): Promise<Subscrip
   };
 }
 
-/** Revenue statuses, re-exported for the view's hint text. */
-export const PAYING_STATUSES = REVENUE_STATUSES;
-
-const adaptersByOptions = new WeakMap<object, QueueAdapter[] | Error>();
-
-/** The console's queues as adapters (created once per console; an invalid entry is reported on the tile, not thrown). */
-export function queueAdapters(ctx: ConsoleContext): QueueAdapter[] | Error {
-  let adapters = adaptersByOptions.get(ctx.options);
-  if (!adapters) {
-    try {
-      adapters = toQueueAdapters(ctx.options.queues);
-    } catch (err) {
-      adapters = err instanceof Error ? err : new Error(String(err));
-    }
-    adaptersByOptions.set(ctx.options, adapters);
-  }
-  return adapters;
-}
-
 /** Failed jobs that finished within the window, reading newest first and stopping at the window's edge or the scan limit. */
 async function failedSince(queue: QueueAdapter, since: number): Promise<{ value: number; complete: boolean }> {
   let value = 0;
@@ -196,5 +175,3 @@ export async function failedLast24h(adapters: QueueAdapter[], now: Date): Promis
   );
   return figure;
 }
-
-export { JOB_STATES };

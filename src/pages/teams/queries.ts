@@ -5,6 +5,7 @@ import { currentSubscription, type BackstageSubscription } from '../../models/su
 import type { BackstageTeam, MemberPageRequest, TeamListQuery, TeamMember, TeamsAdapter } from '../../models/teams-adapter';
 import type { BackstageUser } from '../../models/users-adapter';
 import type { Page } from '../../pagination/keyset';
+import type { SearchInfo } from '../../search/table-search';
 
 /** Invitations and subscriptions shown on a team page: the newest, bounded. */
 export const TEAM_INVITATIONS_LIMIT = 50;
@@ -19,7 +20,7 @@ export interface TeamListEntry {
 }
 
 /** One page of the teams list, each row labelled with its owner, member count and current subscription (three bounded queries). */
-export async function teamsListPage(ctx: ConsoleContext, teams: TeamsAdapter, query: TeamListQuery): Promise<Page<TeamListEntry>> {
+export async function teamsListPage(ctx: ConsoleContext, teams: TeamsAdapter, query: TeamListQuery): Promise<Page<TeamListEntry> & { search?: SearchInfo | null }> {
   const page = await teams.list(query);
   const ids = page.rows.map((team) => team.id);
   const ownerIds = page.rows.map((team) => team.ownerId).filter((id): id is string => id !== null);

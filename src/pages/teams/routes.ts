@@ -14,9 +14,10 @@ import type { TeamsAdapter } from '../../models/teams-adapter';
 import { externalBillingUrl } from '../billing/external-url';
 import { billingPeriod, formatMoney } from '../billing/money';
 import { TEAM_INVITATIONS_LIMIT, teamDetail, teamsListPage } from './queries';
+import { countRows, EXACT_COUNT_THRESHOLD, rowCountHint, rowCountText } from '../../db/counts';
+import { searchNotice } from '../../search/search-notice';
 import { byUrlId, NO_TEAMS, targetTeam, teamSubject } from './target';
 
-const COUNT_LIMIT = 10_000;
 const PLANS_LIMIT = 100;
 const PLANS_TTL_MS = 60_000;
 
@@ -83,14 +84,24 @@ export function teamsRoutes(context: () => ConsoleContext): Router {
           after: params.after,
           before: params.before,
         }),
-        filtered ? Promise.resolve(null) : teams.count(COUNT_LIMIT),
+        filtered ? Promise.resolve(null) : countRows(ctx.db, ctx.dialect, ctx.teams?.table ?? null, { threshold: EXACT_COUNT_THRESHOLD, bounded: (limit) => teams.count(limit) }),
         planChoices(ctx),
       ]);
       await ctx.renderer.page(
         req,
         res,
         'teams/index',
-        { params, page, total, plans, statuses: SUBSCRIPTION_STATUSES, features: teams.features, billing: !!ctx.subscriptions, sortable: declaration.sortable },
+        {
+          params,
+          page,
+          total: total && { text: rowCountText(total), hint: rowCountHint(total) },
+          searchNotice: searchNotice(page.search, operatorOf(res).isSuperuser),
+          plans,
+          statuses: SUBSCRIPTION_STATUSES,
+          features: teams.features,
+          billing: !!ctx.subscriptions,
+          sortable: declaration.sortable,
+        },
         { title: 'Teams', section: 'teams', fragment: 'teams/_results' },
       );
     }),

@@ -10,8 +10,9 @@ import { filterOf, parseListParams, type ListDeclaration } from '../../lists/lis
 import type { BackstageUser, UserStatus } from '../../models/users-adapter';
 import { impersonationRefusal } from '../../impersonation/policy';
 import { invitationsForUser, teamsOfUser } from './queries';
-
-const COUNT_LIMIT = 10_000;
+import { countRows, EXACT_COUNT_THRESHOLD, rowCountHint, rowCountText } from '../../db/counts';
+import { searchNotice } from '../../search/search-notice';
+import { jobsForLinks } from '../queues/queries';
 
 function usersList(ctx: ConsoleContext): ListDeclaration {
   const statuses: UserStatus[] = ['active', ...(ctx.users.features.ban ? (['banned'] as const) : []), ...(ctx.users.features.confirmed ? (['unconfirmed'] as const) : [])];
@@ -75,13 +76,22 @@ export function usersRoutes(context: () => ConsoleContext): Router {
           after: params.after,
           before: params.before,
         }),
-        params.words.length === 0 && !scopeTeamId ? ctx.users.count(COUNT_LIMIT) : Promise.resolve(null),
+        params.words.length === 0 && !scopeTeamId
+          ? countRows(ctx.db, ctx.dialect, ctx.usersModel?.table ?? null, { threshold: EXACT_COUNT_THRESHOLD, bounded: (limit) => ctx.users.count(limit) })
+          : Promise.resolve(null),
       ]);
       await ctx.renderer.page(
         req,
         res,
         'users/index',
-        { params, page, total, features: ctx.users.features, sortable: usersList(ctx).sortable },
+        {
+          params,
+          page,
+          total: total && { text: rowCountText(total), hint: rowCountHint(total) },
+          searchNotice: searchNotice(page.search, operatorOf(res).isSuperuser),
+          features: ctx.users.features,
+          sortable: usersList(ctx).sortable,
+        },
         { title: 'Users', section: 'users', fragment: 'users/_results' },
       );
     }),
@@ -92,10 +102,12 @@ export function usersRoutes(context: () => ConsoleContext): Router {
     handle(async (req, res) => {
       const ctx = context();
       const user = await targetUser(ctx, req);
-      const [teams, invitations, trail] = await Promise.all([
+      const [teams, invitations, trail, jobs] = await Promise.all([
         teamsOfUser(ctx, user.id),
         invitationsForUser(ctx, user.email, ctx.options.now()),
         ctx.audit.list({ subjectType: 'user', subjectId: user.id, limit: 20 }),
+        // The user's jobs across queues (options.jobLinks.user), failed first; null without queues.
+        jobsForLinks(ctx, { user: user.id }),
       ]);
       const operator = operatorOf(res);
       await ctx.renderer.page(
@@ -106,6 +118,7 @@ export function usersRoutes(context: () => ConsoleContext): Router {
           user,
           teams,
           invitations,
+          jobs,
           trail: trail.rows,
           features: ctx.users.features,
           can: {

@@ -1,0 +1,425 @@
+/**
+ * The queue pages: `/dev/queues` (every queue, live counts, pause/resume),
+ * `/dev/queues/:name` (jobs of a state, find by id or by data field, bulk
+ * retry and clean), `/dev/queues/:name/jobs/:id` (one job, retry / remove /
+ * promote) and `/dev/linked-jobs` (a user's or team's jobs, for their pages).
+ *
+ * Who may do what: any operator reads every page and retries, removes or
+ * promotes one job; pausing or resuming a queue and the bulk actions (retry
+ * all failed, clean) stop or change production work at scale, so they are
+ * superuser-only, enforced here with `requireSuperuser` and said on the page.
+ *
+ * Audit ordering: these changes happen in Redis, which cannot join the
+ * database transaction `audit.withEvent` offers. So every action runs in Redis
+ * first and its audit event is written right after it succeeded and before
+ * success is reported. A Redis failure is reported and audits nothing (single
+ * job actions are atomic); a bulk action that fails midway audits what it
+ * reports (the error) since some jobs may already be done. If the audit write
+ * itself fails, the operator gets a 503 page saying the change was made but is
+ * NOT in the audit log, and the failure is logged.
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import type { AuditEventInput } from '../../audit/audit-log';
+import type { ConsoleContext } from '../../console-context';
+import { requireSuperuser } from '../../http/gate';
+import { handle } from '../../http/handle';
+import { badRequest, HttpError, notFound } from '../../http/http-error';
+import { operatorOf, requestMeta } from '../../http/operator';
+import { setFlash } from '../../http/render';
+import type { LiveHub } from '../../live/live-hub';
+import { readDataPath } from '../../queues/job-search';
+import { JOB_STATES, type JobView, type QueueAdapter } from '../../queues/queue-adapter';
+import * as fmt from './format';
+import { startQueueCountsFeed, statusText, tileKey } from './live-counts';
+import {
+  FIND_LIMIT,
+  FIND_SCAN_LIMIT,
+  LOG_PAGE_SIZE,
+  PAGE_SIZES,
+  parseCleanChoice,
+  parseConfirmedCount,
+  parseJobPageParams,
+  parseLinkedParams,
+  parseQueuePageParams,
+  pathValue,
+} from './params';
+import { BULK_LIMITS, countFinishedBefore, findQueue, jobsForLinks, jobsOfState, queueErrorMessage, summariseQueues, type QueueSummary } from './queries';
+
+export interface QueuesPageDeps {
+  /** The live hub, or null when `live: false` (the overview then polls its counts every 5 s). */
+  hub: LiveHub | null;
+  /** The adapters, built at construction (the live feed starts before the context is ready). */
+  queues: readonly QueueAdapter[];
+  pollMs: number;
+  log: (message: string, err?: unknown) => void;
+}
+
+const reasonForm = z.object({
+  reason: z
+    .string()
+    .trim()
+    .max(500, { error: 'The note must be at most 500 characters.' })
+    .optional()
+    .transform((value) => value || null),
+});
+
+function readReason(req: Request): string | null {
+  const form = reasonForm.safeParse({ reason: (req.body ?? {}).reason });
+  if (!form.success) throw badRequest('The form is not valid.', form.error.issues.map((issue) => issue.message));
+  return form.data.reason;
+}
+
+function queueOf(ctx: ConsoleContext, req: Request): QueueAdapter {
+  const name = pathValue(req.params.name, 'queue name');
+  const queue = findQueue(ctx.queues, name);
+  if (!queue) {
+    const known = ctx.queues.map((q) => q.name);
+    throw notFound(`No queue named "${name}". ${known.length ? `The console has: ${known.join(', ')}.` : 'No queues are connected (options.queues).'}`);
+  }
+  return queue;
+}
+
+async function jobOf(queue: QueueAdapter, req: Request): Promise<JobView> {
+  const id = pathValue(req.params.id, 'job id');
+  const job = await queue.getJob(id);
+  if (!job) throw notFound(`Queue "${queue.name}" has no job ${id}. It may have been removed, or cleaned after it finished.`);
+  return job;
+}
+
+function queueUrl(req: Request, queue: string, query: Record<string, string | number> = {}): string {
+  const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+  return `${req.baseUrl}/dev/queues/${encodeURIComponent(queue)}${qs ? `?${qs}` : ''}`;
+}
+
+function jobUrl(req: Request, queue: string, id: string): string {
+  return `${req.baseUrl}/dev/queues/${encodeURIComponent(queue)}/jobs/${encodeURIComponent(id)}`;
+}
+
+function queueSubject(queue: QueueAdapter) {
+  return { type: 'queue', id: queue.name, label: queue.name };
+}
+
+function jobSubject(job: JobView) {
+  return { type: 'job', id: `${job.queue}:${job.id}`, label: `${job.queue} #${job.id} ${job.name}` };
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+function notSupported(queue: QueueAdapter, what: string): HttpError {
+  return new HttpError(501, `Queue "${queue.name}" does not support ${what}: its adapter does not implement it.`);
+}
+
+export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps): Router {
+  const router = express.Router();
+  if (deps.hub) startQueueCountsFeed(deps.hub, deps.queues, deps.pollMs, deps.log);
+
+  /** Writes the audit event of a change already made in Redis (see the ordering note above). */
+  async function recordChange(ctx: ConsoleContext, req: Request, res: Response, event: Omit<AuditEventInput, 'actor' | 'ip' | 'userAgent'>, done: string): Promise<void> {
+    try {
+      await ctx.audit.record({ ...event, actor: operatorOf(res), ...requestMeta(req) });
+    } catch (err) {
+      deps.log(`express-backstage: ${event.action} was done in Redis but its audit event could not be written`, err);
+      throw new HttpError(
+        503,
+        `${done}, but writing it to the audit log failed (the database did not answer), so this change is NOT in the audit log. Note what you did and tell engineering.`,
+      );
+    }
+  }
+
+  router.get(
+    '/dev/queues',
+    handle(async (req, res) => {
+      const ctx = context();
+      const summaries = await summariseQueues(ctx.queues);
+      await ctx.renderer.page(
+        req,
+        res,
+        'queues/index',
+        { summaries, states: JOB_STATES, withLive: deps.hub !== null, isSuperuser: operatorOf(res).isSuperuser, tileKey, statusText },
+        { title: 'Queues', section: 'dev', fragment: 'queues/_cards' },
+      );
+    }),
+  );
+
+  for (const verb of ['pause', 'resume'] as const) {
+    router.post(
+      `/dev/queues/:name/${verb}`,
+      requireSuperuser,
+      handle(async (req: Request, res: Response) => {
+        const ctx = context();
+        const queue = queueOf(ctx, req);
+        const reason = readReason(req);
+        if (!queue.supports(verb)) throw notSupported(queue, verb === 'pause' ? 'pausing' : 'resuming');
+        await (verb === 'pause' ? queue.pause() : queue.resume());
+        const done = verb === 'pause' ? `Queue "${queue.name}" is paused: workers finish their current job and take no new one` : `Queue "${queue.name}" is running again`;
+        await recordChange(ctx, req, res, { action: verb === 'pause' ? 'queue.paused' : 'queue.resumed', subject: queueSubject(queue), reason, data: { queue: queue.name } }, done);
+        setFlash(req, 'success', `${done}.`);
+        res.redirect(303, (req.body ?? {}).back === 'queue' ? queueUrl(req, queue.name) : `${req.baseUrl}/dev/queues`);
+      }),
+    );
+  }
+
+  router.get(
+    '/dev/queues/:name',
+    handle(async (req, res) => {
+      const ctx = context();
+      const queue = queueOf(ctx, req);
+      const params = parseQueuePageParams(req.query as Record<string, unknown>);
+      let missing: string | null = null;
+      if (params.find) {
+        const job = await queue.getJob(params.find);
+        if (job) {
+          res.redirect(303, jobUrl(req, queue.name, job.id));
+          return;
+        }
+        missing = params.find;
+      }
+      // This page needs Redis: an outage here is the 503 page with the adapter's message (the overview shows it per queue instead).
+      const [counts, paused, page, found] = await Promise.all([
+        queue.counts(),
+        queue.isPaused(),
+        params.search ? null : jobsOfState(queue, params.state, params.page, params.size),
+        params.search
+          ? queue.findJobs({ field: params.search.field, op: params.search.op, value: params.search.value, states: params.search.states, scanLimit: FIND_SCAN_LIMIT, limit: FIND_LIMIT })
+          : null,
+      ]);
+      const summary: QueueSummary = { name: queue.name, counts, paused, error: null, canPause: queue.supports('pause') && queue.supports('resume') };
+      const isSuperuser = operatorOf(res).isSuperuser;
+      await ctx.renderer.page(
+        req,
+        res,
+        'queues/show',
+        {
+          queue: { name: queue.name },
+          summary,
+          params,
+          page,
+          found,
+          missing,
+          states: JOB_STATES,
+          pageSizes: PAGE_SIZES,
+          limits: { scan: FIND_SCAN_LIMIT, find: FIND_LIMIT },
+          can: {
+            pause: isSuperuser && summary.canPause,
+            retryAll: isSuperuser && queue.supports('retryAllFailed'),
+            clean: isSuperuser && queue.supports('clean'),
+          },
+          isSuperuser,
+          withLive: deps.hub !== null,
+          tileKey,
+          statusText,
+          fmt,
+        },
+        { title: queue.name, section: 'dev', fragment: 'queues/_results', status: missing ? 404 : 200 },
+      );
+    }),
+  );
+
+  router.get(
+    '/dev/queues/:name/retry-failed',
+    requireSuperuser,
+    handle(async (req, res) => {
+      const ctx = context();
+      const queue = queueOf(ctx, req);
+      if (!queue.supports('retryAllFailed')) throw notSupported(queue, 'retrying all failed jobs');
+      const failed = (await queue.counts()).failed;
+      const count = Math.min(failed, BULK_LIMITS.retryAllFailed);
+      await ctx.renderer.page(
+        req,
+        res,
+        'queues/confirm',
+        { queue: { name: queue.name }, action: 'retry-failed', count, total: failed, limit: BULK_LIMITS.retryAllFailed, choice: null, fmt },
+        { title: `Retry failed jobs · ${queue.name}`, section: 'dev' },
+      );
+    }),
+  );
+
+  router.post(
+    '/dev/queues/:name/retry-failed',
+    requireSuperuser,
+    handle(async (req, res) => {
+      const ctx = context();
+      const queue = queueOf(ctx, req);
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const count = parseConfirmedCount(body, BULK_LIMITS.retryAllFailed);
+      const reason = readReason(req);
+      if (!queue.supports('retryAllFailed')) throw notSupported(queue, 'retrying all failed jobs');
+      const back = queueUrl(req, queue.name, { state: 'failed' });
+      if (count === 0) {
+        setFlash(req, 'success', `Nothing was retried: queue "${queue.name}" had no failed jobs when you confirmed.`);
+        res.redirect(303, back);
+        return;
+      }
+      const base = { action: 'queue.retry_all_failed', subject: queueSubject(queue), reason } as const;
+      let result;
+      try {
+        result = await queue.retryAllFailed({ max: count });
+      } catch (err) {
+        // Some jobs may already be retried: the attempt and its error are audited before the error page.
+        await recordChange(ctx, req, res, { ...base, data: { queue: queue.name, confirmed: count, error: queueErrorMessage(err) } }, 'The retry stopped partway');
+        throw err;
+      }
+      const done = `Retried ${plural(result.retried, 'failed job')} of queue "${queue.name}"`;
+      await recordChange(ctx, req, res, { ...base, data: { queue: queue.name, confirmed: count, ...result } }, done);
+      const notes = [
+        result.skipped > 0 ? `${plural(result.skipped, 'job')} could not be retried (a worker held it, or it was removed meanwhile)` : '',
+        !result.complete ? 'more failed jobs remain: run it again to retry the next batch' : '',
+      ].filter(Boolean);
+      setFlash(req, 'success', `${done}${notes.length ? `; ${notes.join('; ')}` : ''}.`);
+      res.redirect(303, back);
+    }),
+  );
+
+  router.get(
+    '/dev/queues/:name/clean',
+    requireSuperuser,
+    handle(async (req, res) => {
+      const ctx = context();
+      const queue = queueOf(ctx, req);
+      if (!queue.supports('clean')) throw notSupported(queue, 'cleaning');
+      const choice = parseCleanChoice(req.query as Record<string, unknown>);
+      const total = (await queue.counts())[choice.state];
+      // Redis compares finish times with its own clock's idea of now, so the count does too.
+      const older = await countFinishedBefore(queue, choice.state, Date.now() - choice.hours * 3_600_000, total);
+      const count = Math.min(older, BULK_LIMITS.clean);
+      await ctx.renderer.page(
+        req,
+        res,
+        'queues/confirm',
+        { queue: { name: queue.name }, action: 'clean', count, total, older, limit: BULK_LIMITS.clean, choice, fmt },
+        { title: `Clean ${choice.state} jobs · ${queue.name}`, section: 'dev' },
+      );
+    }),
+  );
+
+  router.post(
+    '/dev/queues/:name/clean',
+    requireSuperuser,
+    handle(async (req, res) => {
+      const ctx = context();
+      const queue = queueOf(ctx, req);
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const choice = parseCleanChoice(body);
+      const count = parseConfirmedCount(body, BULK_LIMITS.clean);
+      const reason = readReason(req);
+      if (!queue.supports('clean')) throw notSupported(queue, 'cleaning');
+      const back = queueUrl(req, queue.name, { state: choice.state });
+      const age = plural(choice.hours, 'hour');
+      if (count === 0) {
+        setFlash(req, 'success', `Nothing was removed: queue "${queue.name}" had no ${choice.state} jobs older than ${age} when you confirmed.`);
+        res.redirect(303, back);
+        return;
+      }
+      const base = { action: 'queue.cleaned', subject: queueSubject(queue), reason } as const;
+      const facts = { queue: queue.name, state: choice.state, olderThanHours: choice.hours, confirmed: count };
+      let result;
+      try {
+        result = await queue.clean(choice.state, choice.hours * 3_600_000, { max: count });
+      } catch (err) {
+        await recordChange(ctx, req, res, { ...base, data: { ...facts, error: queueErrorMessage(err) } }, 'The clean stopped partway');
+        throw err;
+      }
+      const done = `Removed ${plural(result.removed, `${choice.state} job`)} older than ${age} from queue "${queue.name}"`;
+      await recordChange(ctx, req, res, { ...base, data: { ...facts, ...result } }, done);
+      setFlash(req, 'success', `${done}${result.complete ? '' : '; older ones remain: run it again to remove the next batch'}.`);
+      res.redirect(303, back);
+    }),
+  );
+
+  router.get(
+    '/dev/queues/:name/jobs/:id',
+    handle(async (req, res) => {
+      const ctx = context();
+      const queue = queueOf(ctx, req);
+      const { logsPage } = parseJobPageParams(req.query as Record<string, unknown>);
+      const job = await jobOf(queue, req);
+      const logs = queue.supports('jobLogs') ? await queue.jobLogs(job.id, { start: (logsPage - 1) * LOG_PAGE_SIZE, size: LOG_PAGE_SIZE }) : null;
+      const teamPath = ctx.options.jobLinks.team;
+      const userPath = ctx.options.jobLinks.user;
+      const linkOf = (path: string | null) => {
+        const value = path ? readDataPath(job.data, path.split('.')) : undefined;
+        return typeof value === 'string' || typeof value === 'number' ? String(value) : null;
+      };
+      await ctx.renderer.page(
+        req,
+        res,
+        'queues/job',
+        {
+          queue: { name: queue.name },
+          job,
+          logs,
+          logsPage,
+          logPageSize: LOG_PAGE_SIZE,
+          shown: { data: fmt.prettyJson(job.data), opts: fmt.prettyJson(job.opts), returnValue: fmt.prettyJson(job.returnValue) },
+          links: { user: linkOf(userPath), team: linkOf(teamPath) },
+          can: {
+            retry: job.state === 'failed' && queue.supports('retry'),
+            promote: job.state === 'delayed' && queue.supports('promote'),
+            remove: job.state !== 'active' && queue.supports('remove'),
+          },
+          fmt,
+        },
+        { title: `Job ${job.id} · ${queue.name}`, section: 'dev' },
+      );
+    }),
+  );
+
+  const JOB_ACTIONS = [
+    { verb: 'retry', action: 'job.retried', run: (q: QueueAdapter, id: string) => q.retry(id), done: 'is waiting to run again' },
+    { verb: 'promote', action: 'job.promoted', run: (q: QueueAdapter, id: string) => q.promote(id), done: 'was promoted: it is waiting to run now' },
+    { verb: 'remove', action: 'job.removed', run: (q: QueueAdapter, id: string) => q.remove(id), done: 'was removed' },
+  ] as const;
+
+  for (const { verb, action, run, done } of JOB_ACTIONS) {
+    router.post(
+      `/dev/queues/:name/jobs/:id/${verb}`,
+      handle(async (req: Request, res: Response) => {
+        const ctx = context();
+        const queue = queueOf(ctx, req);
+        const reason = readReason(req);
+        if (!queue.supports(verb)) throw notSupported(queue, `${verb === 'retry' ? 'retrying' : verb === 'promote' ? 'promoting' : 'removing'} jobs`);
+        const job = await jobOf(queue, req);
+        await run(queue, job.id);
+        const teamPath = ctx.options.jobLinks.team;
+        const team = teamPath ? readDataPath(job.data, teamPath.split('.')) : undefined;
+        const message = `Job ${job.id} (${job.name}) of queue "${queue.name}" ${done}`;
+        await recordChange(
+          ctx,
+          req,
+          res,
+          {
+            action,
+            subject: jobSubject(job),
+            teamId: typeof team === 'string' || typeof team === 'number' ? String(team) : null,
+            reason,
+            data: { queue: queue.name, job: job.id, name: job.name, state: job.state, attemptsMade: job.attemptsMade },
+          },
+          message,
+        );
+        setFlash(req, 'success', `${message}.`);
+        res.redirect(303, verb === 'remove' ? queueUrl(req, queue.name, { state: JOB_STATES.includes(job.state as never) ? job.state : 'failed' }) : jobUrl(req, queue.name, job.id));
+      }),
+    );
+  }
+
+  router.get(
+    '/dev/linked-jobs',
+    handle(async (req, res) => {
+      const ctx = context();
+      const { kind, id } = parseLinkedParams(req.query as Record<string, unknown>);
+      const linked = await jobsForLinks(ctx, { [kind]: id });
+      const why =
+        ctx.queues.length === 0
+          ? 'No queues are connected to the console (options.queues).'
+          : !ctx.options.jobLinks[kind]
+            ? `Jobs are not linked to ${kind}s (options.jobLinks.${kind} is off).`
+            : null;
+      await ctx.renderer.page(req, res, 'queues/linked', { linked, why, kind, id, fmt }, { title: `Jobs of ${kind} ${id}`, section: 'dev', fragment: 'queues/_linked' });
+    }),
+  );
+
+  return router;
+}
