@@ -99,8 +99,6 @@ const BATCH_TIMEOUT_FACTOR = 5;
 /** Jobs read per round trip when scanning job data. */
 const SCAN_CHUNK = 1000;
 
-type MaybeJob<T> = { id: string; job: T | null };
-
 export abstract class RedisQueueAdapter<TJob> extends BaseQueueAdapter {
   readonly name: string;
   protected readonly timeoutMs: number;

@@ -3,6 +3,7 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { ConsoleContext } from '../../console-context';
 import { requireSuperuser } from '../../http/gate';
+import { formError, reasonField } from '../../http/forms';
 import { handle } from '../../http/handle';
 import { badRequest, HttpError, notFound } from '../../http/http-error';
 import { operatorOf, requestMeta } from '../../http/operator';
@@ -36,16 +37,6 @@ function teamsList(ctx: ConsoleContext, teams: TeamsAdapter): ListDeclaration {
 /** A team page's members are a list too: only cursors and a limit. */
 const MEMBERS_LIST: ListDeclaration = { sortable: ['joined_at'], defaultSort: 'joined_at', limit: { default: 50, max: 200 } };
 
-const reasonField = z
-  .string()
-  .trim()
-  .max(500, { error: 'The reason must be at most 500 characters.' })
-  .optional()
-  .transform((value) => value || null);
-
-function formError(error: z.ZodError): HttpError {
-  return badRequest('The form is not valid.', error.issues.map((issue) => issue.message));
-}
 
 function teamPath(base: string, id: string): string {
   return `${base}/teams/${encodeURIComponent(id)}`;

@@ -2,6 +2,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { ConsoleContext } from '../../console-context';
 import { requireSuperuser } from '../../http/gate';
+import { formError, reasonField } from '../../http/forms';
 import { handle } from '../../http/handle';
 import { badRequest, forbidden, HttpError, notFound } from '../../http/http-error';
 import { operatorOf, requestMeta } from '../../http/operator';
@@ -29,16 +30,6 @@ function usersList(ctx: ConsoleContext): ListDeclaration {
   };
 }
 
-const reasonField = z
-  .string()
-  .trim()
-  .max(500, { error: 'The reason must be at most 500 characters.' })
-  .optional()
-  .transform((value) => value || null);
-
-function formError(error: z.ZodError): HttpError {
-  return badRequest('The form is not valid.', error.issues.map((issue) => issue.message));
-}
 
 /** The user a write targets, with the checks every write on a user shares. */
 async function targetUser(ctx: ConsoleContext, req: Request): Promise<BackstageUser> {
