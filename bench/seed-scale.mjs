@@ -496,7 +496,9 @@ export async function seedDemoAtScale({ db, dialect, sizes, now = new Date(), lo
     await load(conn, dialect, 'memberships', membershipRows(sizes, landmarks, options), log);
     await load(conn, dialect, 'invitations', invitationRows(sizes, landmarks, options), log);
     await load(conn, dialect, 'subscriptions', subscriptionRows(sizes, landmarks, options), log);
-    await load(conn, dialect, 'backstage_audit_events', auditRows(sizes, options), log);
+    // The console's audit table exists once the app has called admin.migrate() (server.mjs does).
+    const audit = await conn.selectFrom('backstage_audit_events').select('id').limit(1).execute().then(() => true, () => false);
+    if (audit) await load(conn, dialect, 'backstage_audit_events', auditRows(sizes, options), log);
   });
   if (dialect === 'postgres') {
     for (const table of ['users', 'teams', 'invitations', 'subscriptions']) {

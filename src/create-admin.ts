@@ -7,6 +7,7 @@ import { assetsRouter } from './http/assets';
 import { logoOrigins, themeRoute } from './http/branding';
 import { consoleSession } from './http/console-session';
 import { csrfProtection } from './http/csrf';
+import { refuseNul } from './http/refuse-nul';
 import { consoleErrorHandler } from './http/error-handler';
 import { roleGate } from './http/gate';
 import { handle } from './http/handle';
@@ -194,6 +195,7 @@ export function createAdmin(options: AdminOptions): Admin {
     }),
   );
   router.use(csrf.protect);
+  router.use(refuseNul);
   router.use(teamScope());
 
   router.use(homeRoutes(currentContext, live.home));

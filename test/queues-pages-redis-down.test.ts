@@ -14,6 +14,10 @@ import { decoded } from './helpers/html';
 import { createTestApp, type TestApp } from './helpers/test-app';
 import { createFixture, sleep, uniquePrefix, type QueueFixture } from './queues/helpers/queue-fixtures';
 
+// The adapters give up after 2 s; this only proves nothing waits for Redis's own
+// reconnect (up to 20 s), with room for a busy CI machine.
+const GIVES_UP_WITHIN_MS = 6000;
+
 const PREFIX = uniquePrefix('queues-pages-redis-down');
 const noop = () => undefined;
 
@@ -79,7 +83,7 @@ describe('a queue whose Redis is unreachable', () => {
     const { agent } = await host.agentAs(ids.admin);
     const started = Date.now();
     const res = await agent.get('/admin/dev/queues');
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(GIVES_UP_WITHIN_MS);
     expect(res.status).toBe(200);
     const text = words(res.text);
     for (const name of ['emails-dead', 'billing-dead']) {
@@ -97,7 +101,7 @@ describe('a queue whose Redis is unreachable', () => {
     for (const url of ['/admin/dev/queues/emails-dead', '/admin/dev/queues/emails-dead/jobs/1', '/admin/dev/queues/billing-dead?state=completed', '/admin/dev/queues/billing-dead/jobs/1']) {
       const started = Date.now();
       const res = await agent.get(url);
-      expect(Date.now() - started).toBeLessThan(3000);
+      expect(Date.now() - started).toBeLessThan(GIVES_UP_WITHIN_MS);
       expect({ url, status: res.status }).toEqual({ url, status: 503 });
       expect(decoded(res.text)).toMatch(/Redis is unreachable for queue "(emails|billing)-dead" \(\w+\): .+ The console reconnects by itself once Redis is back; no restart is needed\./);
       expect(res.text).not.toContain('express-backstage:');

@@ -242,6 +242,19 @@ describe.each(LIBRARIES)('%s: one job', (library) => {
     expect(res.text).not.toContain('/retry"');
   });
 
+  it('shows at most 256 KB of a big job\'s data, and says so', async () => {
+    const { fx } = seeded[library];
+    const id = await fx.add({ kind: 'ok', to: 'big@acme.test', blob: 'x'.repeat(400 * 1024) }, { delay: 3_600_000 });
+    const { agent } = await as('admin');
+    const res = await agent.get(`/admin/dev/queues/${fx.name}/jobs/${id}`);
+    expect(res.status).toBe(200);
+    expect(words(res.text)).toMatch(/The data is 400\.\d KB as JSON; only the first 256\.0 KB are shown here\./);
+    expect(res.text.length).toBeLessThan(300 * 1024);
+    const list = await agent.get(`/admin/dev/queues/${fx.name}?state=delayed`);
+    expect(list.text.length).toBeLessThan(60 * 1024);
+    await fx.adapter.remove(id);
+  });
+
   it('escapes hostile job data and failure reasons on every page', async () => {
     const { fx, hostile } = seeded[library];
     const { agent } = await as('admin');

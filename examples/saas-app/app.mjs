@@ -6,7 +6,7 @@ import express from 'express';
 import session from 'express-session';
 import { authRoutes, loadUser, requireUser } from './auth.mjs';
 import { createMailer } from './mailer.mjs';
-import { openMailQueue } from './mail-queue.mjs';
+import { MAIL_JOB, openMailQueue } from './mail-queue.mjs';
 import { reportRoutes } from './reports.mjs';
 import { invitationLinkRoutes, teamRoutes } from './teams.mjs';
 import { errorPage, homePage, sendPage } from './views.mjs';
@@ -38,11 +38,11 @@ export async function createApp({
   const mailQueue = redisUrl ? await openMailQueue({ redisUrl, log }) : null;
   let admin = null;
   try {
-    if (mailQueue && mailWorker) mailQueue.process(5, createMailer({ db, appUrl }));
+    if (mailQueue && mailWorker) mailQueue.process(MAIL_JOB, 5, createMailer({ db, appUrl }));
     if (backstage) {
       // Imported only when mounted, so the host can be tried with BACKSTAGE_DISABLED=1 before dist/ is built.
       const { createBackstage } = await import('./admin.mjs');
-      admin = createBackstage({ db, mailQueue });
+      admin = createBackstage({ db, mailQueue, redisUrl: mailQueue ? redisUrl : null });
       await admin.migrate();
     }
   } catch (error) {

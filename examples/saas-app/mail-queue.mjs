@@ -74,12 +74,15 @@ export async function openMailQueue({ redisUrl, log = console }) {
   return queue;
 }
 
+/** The name of invitation email jobs: what operators see in the console's queue pages. */
+export const MAIL_JOB = 'send-invitation';
+
 /** Queues the invitation email; gives up after `timeoutMs` rather than hang a request while Redis is down. */
 export async function enqueueInvitationEmail(queue, { invitationId, teamId, invitedById, email }, timeoutMs = 3000) {
   let timer;
   try {
     return await Promise.race([
-      queue.add({ type: 'send-invitation', invitationId, teamId, userId: invitedById, email }),
+      queue.add(MAIL_JOB, { type: 'send-invitation', invitationId, teamId, userId: invitedById, email }),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`Redis did not accept the job within ${timeoutMs} ms`)), timeoutMs);
       }),

@@ -10,7 +10,7 @@ const REJECTING_DOMAINS = {
 };
 const TRANSIENT_FAILURE_RATE = 0.03;
 
-/** The processor for `queue.process(concurrency, processor)`. */
+/** The processor for `queue.process(MAIL_JOB, concurrency, processor)`. */
 export function createMailer({ db, appUrl = 'http://localhost:3000' }) {
   return async function processMailJob(job) {
     if (job.data.type === 'send-invitation') return sendInvitationEmail(db, appUrl, job);

@@ -6,13 +6,14 @@
 //   node examples/saas-app/seed.mjs --reset   drop the example's tables and seed again
 //
 // server.mjs calls seedDemoData() itself when the users table is empty.
-import { pathToFileURL } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { openDatabase, toDbDate } from './db.mjs';
 import { createSchema, dropSchema } from './schema.mjs';
 import { hashPassword } from './passwords.mjs';
-import { openMailQueue } from './mail-queue.mjs';
+import { MAIL_JOB, openMailQueue } from './mail-queue.mjs';
 import { createMailer } from './mailer.mjs';
 import { asciiFold, slugify } from './slug.mjs';
 import {
@@ -34,6 +35,35 @@ export const DEMO_ACCOUNTS = [
 ];
 
 export const SEED_SIZES = { users: 6000, teams: 900, historicalMailJobs: 300 };
+
+/**
+ * The demo at scale: `npm run demo -- --size=1m` (or DEMO_SIZE=1m; also 250k, 50000) asks for that many
+ * users in all. Null when not asked: the demo keeps its SEED_SIZES.
+ */
+export function requestedDemoUsers(argv = process.argv.slice(2), env = process.env) {
+  const raw = argv.find((a) => a.startsWith('--size='))?.slice('--size='.length) ?? env.DEMO_SIZE;
+  if (!raw) return null;
+  const match = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(raw.trim());
+  if (!match) throw new Error(`--size / DEMO_SIZE must look like 1m, 250k or 50000; got "${raw}"`);
+  return Math.round(Number(match[1]) * { '': 1, k: 1e3, m: 1e6 }[match[2].toLowerCase()]);
+}
+
+/**
+ * Tops the seeded demo up to `users` users (teams, memberships, subscriptions and audit
+ * events grow with them) with the fast bulk rows of bench/seed-scale.mjs, then does what a
+ * host with that many users would: `npx express-backstage search-index --db <databaseUrl>`,
+ * so a search for part of an email reads a trigram index (SQLite, PostgreSQL).
+ */
+export async function seedDemoToScale({ db, dialect, users, databaseUrl, log = console }) {
+  const row = await db.selectFrom('users').select(sql`count(*)`.as('n')).executeTakeFirst();
+  const have = Number(row.n);
+  if (have >= users) return;
+  const { scaleSizes, seedDemoAtScale } = await import('../../bench/seed-scale.mjs');
+  await seedDemoAtScale({ db, dialect, sizes: scaleSizes(users - have), log: (message) => log.info(message) });
+  const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+  log.info('seed: npx express-backstage search-index (the trigram index for searches by part of an email or name)');
+  execFileSync(process.execPath, [cli, 'search-index', '--db', databaseUrl], { stdio: 'inherit' });
+}
 
 const SEED = 20240611;
 const MINUTE = 60_000;
@@ -121,6 +151,7 @@ async function queueHistoricalInvitationEmails(queue, invitations) {
   if (acmeBounce && !recent.includes(acmeBounce)) recent.unshift(acmeBounce);
   await queue.addBulk(
     recent.map((i) => ({
+      name: MAIL_JOB,
       data: { type: 'send-invitation', invitationId: i.id, teamId: i.team.id, userId: i.invitedBy.id, email: i.email },
     })),
   );
@@ -549,7 +580,7 @@ async function main(argv) {
     await seedDemoData({ db, dialect, mailQueue, log });
     if (mailQueue) {
       // Play the queued emails through the mailer so the queue has completed and failed jobs.
-      mailQueue.process(10, createMailer({ db }));
+      mailQueue.process(MAIL_JOB, 10, createMailer({ db }));
       const counts = await settle(mailQueue, 90_000);
       log.info(`seed: mail queue settled: ${fmt(counts.completed)} completed, ${fmt(counts.failed)} failed`);
     }

@@ -4,11 +4,12 @@
 //   DATABASE_URL         postgres://… or mysql://… (unset: SQLite at examples/saas-app/data/demo.sqlite)
 //   REDIS_URL            Redis for the `mail` queue (redis://127.0.0.1:6379)
 //   SESSION_SECRET       express-session secret (a fixed demo value)
+//   DEMO_SIZE=1m         (or `npm run demo -- --size=1m`) top the demo up to a million users (250k, 50000, …)
 //   BACKSTAGE_DISABLED=1 run the host without the console (only for working on the host itself)
 import { createApp } from './app.mjs';
-import { openDatabase } from './db.mjs';
+import { openDatabase, SQLITE_FILE } from './db.mjs';
 import { createSchema } from './schema.mjs';
-import { DEMO_ACCOUNTS, DEMO_PASSWORD, needsSeed, seedDemoData } from './seed.mjs';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD, needsSeed, requestedDemoUsers, seedDemoData, seedDemoToScale } from './seed.mjs';
 
 const port = Number(process.env.PORT ?? 3000);
 const url = `http://localhost:${port}`;
@@ -30,6 +31,8 @@ if (await needsSeed(db)) {
   log.info(`seed: ${label} is empty, creating demo data…`);
   await seedDemoData({ db, dialect, mailQueue: host.mailQueue, log });
 }
+const scale = requestedDemoUsers();
+if (scale) await seedDemoToScale({ db, dialect, users: scale, databaseUrl: process.env.DATABASE_URL?.replace(/^mariadb:/, 'mysql:') || `sqlite:${SQLITE_FILE}`, log });
 
 const server = host.app.listen(port, async (error) => {
   if (error) {

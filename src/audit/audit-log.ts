@@ -66,6 +66,26 @@ function parseData(value: unknown): Record<string, unknown> | null {
   }
 }
 
+/**
+ * An audit event could not be written (the database refused or did not answer), so the action it
+ * describes was not carried out: `withEvent` rolled the change back, and every other caller writes
+ * its event before making the change. Shown as a 503 that says nothing was changed.
+ */
+export class AuditWriteError extends Error {
+  readonly status = 503;
+
+  constructor(
+    readonly action: string,
+    cause: unknown,
+  ) {
+    super(
+      `The action was not carried out: its entry in the audit log (${action}) could not be written, so nothing was changed. Try again in a moment; if it keeps failing, the database needs attention.`,
+      { cause },
+    );
+    this.name = 'AuditWriteError';
+  }
+}
+
 /** The append-only log of operator actions. There is deliberately no update or delete. */
 export class AuditLog {
   private readonly storage: DateStorage;
@@ -78,8 +98,20 @@ export class AuditLog {
     this.storage = dialect === 'sqlite' ? 'iso-text' : 'native';
   }
 
-  /** Writes one event; pass the transaction of the change it describes so both commit or neither does. */
+  /**
+   * Writes one event; pass the transaction of the change it describes so both commit or neither does.
+   * Callers write it before (or in the same transaction as) the change, so a failure here means the
+   * change was not made: it rejects with an {@link AuditWriteError} that says so.
+   */
   async record(event: AuditEventInput, trx?: Kysely<any>): Promise<void> {
+    try {
+      await this.insert(event, trx);
+    } catch (err) {
+      throw new AuditWriteError(event.action, err);
+    }
+  }
+
+  private async insert(event: AuditEventInput, trx?: Kysely<any>): Promise<void> {
     await (trx ?? this.db)
       .insertInto(AUDIT_TABLE)
       .values({

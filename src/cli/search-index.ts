@@ -90,7 +90,7 @@ ${USERS_MAPPING_USAGE}`,
         io.out(`${values.drop ? 'removed' : 'ready  '} ${describe(targets[i])}`);
         for (const statement of result.statements) io.out(`         ${statement}`);
       }
-      if (!values.drop && dialect !== 'mysql') io.out('\nRunning consoles notice within five minutes (or on restart); searches for any part of a word then read the index.');
+      if (!values.drop && dialect !== 'mysql') io.out('\nRunning consoles notice within a minute; searches for any part of a word then read the index.');
       return 0;
     } finally {
       await database.close();

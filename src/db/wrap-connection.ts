@@ -1,6 +1,6 @@
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
 import { BackstageConfigError, describeValue } from '../options-errors';
-import { kyselyFromUrl } from './connect-url';
+import { kyselyFromUrl, quietPgPool } from './connect-url';
 import type { DialectName } from './dialect';
 
 /** How many connections the console opens when it makes its own pool (from a URL or a Knex config). */
@@ -130,7 +130,7 @@ function kyselyFromKnexConfig(config: KnexConfigLike, label: string, poolSize: n
   }
   if (dialect === 'postgres') {
     const { Pool } = driver('pg', label);
-    return { db: new Kysely<any>({ dialect: new PostgresDialect({ pool: new Pool({ ...connection, max: poolSize }) }) }), dialect };
+    return { db: new Kysely<any>({ dialect: new PostgresDialect({ pool: quietPgPool(new Pool({ ...connection, max: poolSize }), label) }) }), dialect };
   }
   const { createPool } = driver('mysql2', label);
   return { db: new Kysely<any>({ dialect: new MysqlDialect({ pool: createPool({ ...connection, connectionLimit: poolSize }) }) }), dialect };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ErrorRequestHandler, Request } from 'express';
+import { AuditWriteError } from '../audit/audit-log';
 import { HttpError } from './http-error';
 import type { Operator } from './operator';
 import type { Renderer } from './render';
@@ -12,6 +13,8 @@ interface Explained {
   unexpected: boolean;
 }
 
+/** Drivers that report a connection dropped mid-query without a code (pg, mysql2). */
+const CONNECTION_LOST = /^(Connection terminated( unexpectedly| due to connection timeout)?|Client has encountered a connection error and is not queryable|Can't add new command when connection is in closed state|Connection lost: The server closed the connection\.)$/;
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'PROTOCOL_CONNECTION_LOST', '57P01', '57P03', 'SQLITE_BUSY']);
 
 /**
@@ -25,6 +28,8 @@ const CODED_ERROR_STATUS = new Map<string, Map<string, number>>([
 
 /** Turns anything thrown into a status and a sentence an operator understands. */
 export function explainError(err: unknown): Explained {
+  // Logged with a reference (engineering must look at the database), but the message is the operator's.
+  if (err instanceof AuditWriteError) return { status: 503, message: err.message, details: [], unexpected: true };
   if (err instanceof HttpError) return { status: err.status, message: err.message, details: err.details, unexpected: false };
   const e = err as { status?: unknown; statusCode?: unknown; type?: unknown; code?: unknown; message?: unknown; name?: unknown };
   const coded = typeof e?.name === 'string' && typeof e.code === 'string' ? CODED_ERROR_STATUS.get(e.name)?.get(e.code) : undefined;
@@ -34,7 +39,7 @@ export function explainError(err: unknown): Explained {
   if (e?.type === 'entity.too.large') return { status: 413, message: 'That form is too large to accept. Shorten the text and try again.', details: [], unexpected: false };
   if (e?.type === 'parameters.too.many') return { status: 413, message: 'That request has too many parameters.', details: [], unexpected: false };
   if (typeof e?.type === 'string' && e.type.startsWith('entity.') ) return { status: 400, message: 'The request body could not be read.', details: [], unexpected: false };
-  if (typeof e?.code === 'string' && CONNECTION_CODES.has(e.code)) {
+  if ((typeof e?.code === 'string' && CONNECTION_CODES.has(e.code)) || (typeof e?.message === 'string' && CONNECTION_LOST.test(e.message))) {
     return { status: 503, message: 'The database is not reachable right now. The console will work again as soon as it is back.', details: [], unexpected: true };
   }
   const status = Number(e?.status ?? e?.statusCode);

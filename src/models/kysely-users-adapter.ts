@@ -148,14 +148,14 @@ export function kyselyUsersAdapter(
     },
 
     async get(id) {
-      const row = await selectUsers().where(sql.ref(col(c.id)), '=', id).executeTakeFirst();
+      const row = await selectUsers().where(sql.ref(col(c.id)), '=', id).executeTakeFirst().catch(noSuchId);
       return row ? toUser(row) : null;
     },
 
     async getMany(ids) {
       const unique = [...new Set(ids)].filter((id) => id !== '');
       if (unique.length === 0) return new Map();
-      const rows = await selectUsers().where(sql.ref(col(c.id)), 'in', unique).execute();
+      const rows = (await selectUsers().where(sql.ref(col(c.id)), 'in', unique).execute().catch(noSuchId)) ?? [];
       return new Map(rows.map((row) => [String(row.id), toUser(row)]));
     },
 
@@ -180,4 +180,15 @@ export function kyselyUsersAdapter(
         }
       : {}),
   };
+}
+
+/**
+ * PostgreSQL refuses an id it cannot compare with the id column: text that is not an integer or uuid
+ * (22P02), a number beyond the column's range (22003), a NUL byte (22021) — every data exception (22xxx).
+ * For an id from a URL that means "no such user", not a failure.
+ */
+function noSuchId(err: unknown): undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return undefined;
+  throw err;
 }

@@ -28,7 +28,7 @@ export interface SearchCapabilities {
   trigramSchema: string | null;
 }
 
-const TTL_MS = 5 * 60_000;
+const TTL_MS = 60_000;
 
 /** Per database handle, per target: the detection in flight or done, and when. */
 const cache = new WeakMap<object, Map<string, { at: number; capabilities: Promise<SearchCapabilities> }>>();
@@ -113,7 +113,7 @@ const NOTHING = (target: SearchTarget): SearchCapabilities => ({
 
 /**
  * The indexes a target's search can use: read from the catalogue once (the
- * adapters ask at start-up), then kept for five minutes, so an index added
+ * adapters ask at start-up), then kept for a minute, so an index added
  * with `npx express-backstage search-index` is picked up without a restart.
  * A catalogue that cannot be read counts as "no index" (searches are then
  * bounded, never wrong).

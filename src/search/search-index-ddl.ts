@@ -118,10 +118,13 @@ export async function createSearchIndexes(db: Kysely<any>, dialect: DialectName,
       // Installed earlier in a schema this connection does not search: its operator classes must be qualified.
       trigramSchema = await hiddenTrigramSchema(db);
     }
-    for (const target of targets) {
+    for (const [i, target] of targets.entries()) {
       const statements = searchIndexStatements(dialect, target, undefined, { trigramSchema });
-      await run(db, statements.filter((statement) => statement !== CREATE_TRGM));
-      results.push({ target: target.name, table: target.table, statements, note: statements.length ? null : noSubstringIndexNote(target) });
+      const indexes = statements.filter((statement) => statement !== CREATE_TRGM);
+      await run(db, indexes);
+      // The extension was created once, before the first target.
+      const ran = i === 0 ? statements : indexes;
+      results.push({ target: target.name, table: target.table, statements: ran, note: statements.length ? null : noSubstringIndexNote(target) });
     }
   } finally {
     forgetSearchCapabilities(db);

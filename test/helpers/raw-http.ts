@@ -100,10 +100,20 @@ export class RawClient {
   }
 }
 
+/** Percent-encodes the UTF-8 bytes of `text` (a lone surrogate becomes U+FFFD, as browsers send it; encodeURIComponent would throw). */
+export function encodeText(text: string): string {
+  let out = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9\-._~]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
 /** `application/x-www-form-urlencoded` from pairs (a key may repeat). */
 export function formBody(fields: Array<[string, string]> | Record<string, string>): string {
   const pairs = Array.isArray(fields) ? fields : Object.entries(fields);
-  return pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+  return pairs.map(([k, v]) => `${encodeText(k)}=${encodeText(v)}`).join('&');
 }
 
 /** The console's CSRF token from any console page (the hidden field, or the htmx header on <body>). */

@@ -12,6 +12,10 @@ import type { QueueAdapter } from '../../src/queues/queue-adapter';
 import { QueueAdapterError } from '../../src/queues/queue-error';
 import { LIBRARIES, sleep, uniquePrefix, type Library } from './helpers/queue-fixtures';
 
+// The adapters give up after 2 s; this only proves nothing waits for Redis's own
+// reconnect (up to 20 s), with room for a busy CI machine.
+const GIVES_UP_WITHIN_MS = 6000;
+
 const PREFIX = uniquePrefix('redis-down');
 const noop = () => undefined;
 
@@ -108,7 +112,7 @@ describe.each(LIBRARIES)('%s queue pages when Redis is unreachable', (library) =
     const results = await Promise.all(EVERY_METHOD.map(([, call]) => timedRejection(() => call(opened.adapter))));
     results.forEach(({ ms, error }, i) => {
       expectUnavailable(error, `${library}-dead`, EVERY_METHOD[i][0]);
-      expect(ms).toBeLessThan(2600);
+      expect(ms).toBeLessThan(GIVES_UP_WITHIN_MS);
     });
   });
 
@@ -116,7 +120,7 @@ describe.each(LIBRARIES)('%s queue pages when Redis is unreachable', (library) =
     for (let i = 0; i < 3; i++) {
       const { ms, error } = await timedRejection(() => opened.adapter.counts());
       expectUnavailable(error, `${library}-dead`, 'counts');
-      expect(ms).toBeLessThan(2600);
+      expect(ms).toBeLessThan(GIVES_UP_WITHIN_MS);
     }
   });
 });
@@ -172,10 +176,10 @@ describe.each(LIBRARIES)('%s queue pages when Redis goes away and comes back', (
     await stopRedis();
     const down = await timedRejection(() => adapter.counts());
     expectUnavailable(down.error, `${library}-flaky`, 'counts');
-    expect(down.ms).toBeLessThan(2600);
+    expect(down.ms).toBeLessThan(GIVES_UP_WITHIN_MS);
     const write = await timedRejection(() => adapter.pause());
     expectUnavailable(write.error, `${library}-flaky`, 'pause');
-    expect(write.ms).toBeLessThan(2600);
+    expect(write.ms).toBeLessThan(GIVES_UP_WITHIN_MS);
 
     await startRedis();
     const deadline = Date.now() + 15_000;

@@ -124,7 +124,7 @@ export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps
       deps.log(`express-backstage: ${event.action} was done in Redis but its audit event could not be written`, err);
       throw new HttpError(
         503,
-        `${done}, but writing it to the audit log failed (the database did not answer), so this change is NOT in the audit log. Note what you did and tell engineering.`,
+        `${done}, but writing it to the audit log failed (the database refused it or did not answer), so this change is NOT in the audit log. Note what you did and tell engineering.`,
       );
     }
   }

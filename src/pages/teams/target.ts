@@ -11,11 +11,13 @@ export const NO_TEAMS =
 
 /**
  * PostgreSQL refuses to compare an integer or uuid column with text that is
- * not one (`invalid input syntax`, 22P02): for an id in the URL that means
- * "no such row", not a console failure.
+ * not one (`invalid input syntax`, 22P02), with a number beyond the column's
+ * range (22003) or with a NUL byte (22021): every data exception (22xxx). For
+ * an id in the URL that means "no such row", not a console failure.
  */
 export function isMalformedIdError(err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === '22P02';
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }
 
 /** Reads one row by an id from the URL: too long → 400, malformed for the column → null. */
