@@ -33,7 +33,8 @@ export interface ListParams {
 
 const MAX_WORDS = 5;
 
-function single(query: Record<string, unknown>, key: string, problems: string[]): string | undefined {
+/** One URL or form value, or a problem noted when it came as an array or object (`?q=a&q=b`). */
+export function single(query: Record<string, unknown>, key: string, problems: string[]): string | undefined {
   const value = query[key];
   if (value === undefined) return undefined;
   if (typeof value !== 'string') {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { badRequest, type HttpError } from '../../http/http-error';
 import { JOB_STATES, SEARCH_ORDER, type JobState } from '../../queues/queue-adapter';
 import { isSecretKey } from '../../queues/redact';
+import { single } from '../../lists/list-params';
 
 export const PAGE_SIZES = [20, 50, 100] as const;
 export const DEFAULT_PAGE_SIZE = 20;
@@ -39,16 +40,6 @@ function listOf(value: unknown): string[] | undefined {
   if (value === undefined || value === '') return undefined;
   const items = Array.isArray(value) ? value : [value];
   return items.flatMap((item) => (typeof item === 'string' ? item.split(',') : [item as string])).filter((s) => s !== '');
-}
-
-function single(query: Record<string, unknown>, key: string, problems: string[]): string | undefined {
-  const value = query[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') {
-    problems.push(`"${key}" was given more than once or in a form the console does not read; give it once.`);
-    return undefined;
-  }
-  return value;
 }
 
 function fail(problems: string[]): HttpError {
