@@ -27,6 +27,7 @@ import { usersRoutes } from './pages/users/routes';
 import { queuesRoutes } from './pages/queues/routes';
 import type { QueueAdapter } from './queues/queue-adapter';
 import { toQueueAdapters } from './queues/to-queue-adapter';
+import { startJobIndexes } from './queues/job-index';
 import { checkTeamsModels } from './models/check-teams-models';
 import { billingRoutes } from './pages/billing/routes';
 import { teamsRoutes } from './pages/teams/routes';
@@ -129,6 +130,8 @@ export function createAdmin(options: AdminOptions): Admin {
   }
   const dialect = resolved.dialect ?? detectDialect(resolved.db);
   const log = (message: string, err?: unknown) => console.error(message, err ?? '');
+  // Index jobs by user and team from the queues' own events (src/queues/job-index.ts).
+  const jobIndexes = startJobIndexes(queues, resolved.jobLinks, { log });
   const warn = (message: string) => console.warn(message);
 
   const csrf = csrfProtection();
@@ -227,6 +230,7 @@ export function createAdmin(options: AdminOptions): Admin {
   router.close = () => {
     closed ??= (async () => {
       await live.close();
+      await jobIndexes.close();
       await readyPromise.catch(() => {});
       await errors.close();
       if (resolved.ownsDb) await resolved.db.destroy();

@@ -59,6 +59,7 @@ const MATRIX: Record<string, Row> = {
   'POST /dev/queues/:name/retry-failed': { ...SUPERUSER_ACTION, body: { count: '0' } },
   'GET /dev/queues/:name/clean': { admin: 403, superuser: 200 },
   'POST /dev/queues/:name/clean': { ...SUPERUSER_ACTION, body: { state: 'completed', hours: '24', count: '0' } },
+  'POST /dev/queues/:name/index-backfill': SUPERUSER_ACTION,
   'GET /dev/queues/:name/jobs/:id': PAGE,
   // Each visitor acts on a job of its own (see jobFor), so both get the success status.
   'POST /dev/queues/:name/jobs/:id/retry': ACTION,

@@ -2,11 +2,12 @@ import { CliError } from './config';
 import { doctorCommand } from './doctor';
 import { initCommand } from './init';
 import { grantCommand } from './grant';
+import { indexJobsCommand } from './index-jobs';
 import { UsageError, type CliCommand, type CliIo, type ExitCode } from './io';
 import { migrateCommand } from './migrate';
 import { searchIndexCommand } from './search-index';
 
-const COMMANDS: CliCommand[] = [initCommand, migrateCommand, grantCommand, doctorCommand, searchIndexCommand];
+const COMMANDS: CliCommand[] = [initCommand, migrateCommand, grantCommand, doctorCommand, searchIndexCommand, indexJobsCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -2,7 +2,7 @@
  * The adapter for Bull (v3/v4) queues. Bull is the host's dependency, not
  * ours: the queue object is typed structurally and never `require`d here.
  */
-import type { CleanableState, JobId, JobLogPage, JobLogsOptions } from './queue-adapter';
+import type { CleanableState, JobId, JobIndexSource, JobLogPage, JobLogsOptions } from './queue-adapter';
 import { QueueAdapterError } from './queue-error';
 import { describeValue, isBullMQQueue, isBullQueue } from './queue-shape';
 import {
@@ -47,6 +47,9 @@ export interface BullQueueLike {
   pause(isLocal?: boolean, doNotWaitActive?: boolean): Promise<void>;
   resume(isLocal?: boolean): Promise<void>;
   clean(grace: number, status?: string, limit?: number): Promise<unknown[]>;
+  /** Bull's event emitter: `global:waiting` subscribes to every instance's new jobs. */
+  on?(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeListener?(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
 /** Bull keeps waiting jobs in `wait` (or `paused` while the queue is paused), all LPUSHed. */
@@ -109,6 +112,21 @@ export class BullQueueAdapter extends RedisQueueAdapter<BullJobLike> {
       this.queue.getJobLogs(jobId, start, start + size - 1, page.newestFirst !== true),
     );
     return { logs: logs.map(String), total: Number(count) || 0, start, size };
+  }
+
+  override indexSource(): JobIndexSource | null {
+    const queue = this.queue;
+    if (typeof queue.on !== 'function') return null;
+    return {
+      client: () => this.connection(),
+      key: (type) => this.key(type),
+      stateKeys: () => BULL_STATE_KEYS.map(({ type, kind }) => ({ type, kind })),
+      onNewJob(listener) {
+        const onWaiting = (id: unknown) => listener(String(id));
+        queue.on!('global:waiting', onWaiting);
+        return () => void queue.removeListener?.('global:waiting', onWaiting);
+      },
+    };
   }
 
   protected connection(): Promise<RedisCommandsLike> {

@@ -2,7 +2,7 @@
  * The adapter for BullMQ queues. BullMQ is the host's dependency, not ours:
  * the queue object is typed structurally and never `require`d here.
  */
-import type { CleanableState, JobId, JobLogPage, JobLogsOptions } from './queue-adapter';
+import type { CleanableState, JobId, JobIndexSource, JobLogPage, JobLogsOptions } from './queue-adapter';
 import { QueueAdapterError } from './queue-error';
 import { describeValue, isBullMQQueue, isBullQueue } from './queue-shape';
 import { UNREACHED } from './redis-guard';
@@ -120,6 +120,15 @@ export class BullMQQueueAdapter extends RedisQueueAdapter<BullMQJobLike> {
       this.queue.getJobLogs(jobId, start, start + size - 1, page.newestFirst !== true),
     );
     return { logs: logs.map(String), total: Number(count) || 0, start, size };
+  }
+
+  override indexSource(): JobIndexSource | null {
+    return {
+      client: () => this.connection(),
+      key: (type) => this.key(type),
+      stateKeys: () => BULLMQ_STATE_KEYS.map(({ type, kind }) => ({ type, kind })),
+      eventsStream: () => this.key('events'),
+    };
   }
 
   protected connection(): Promise<RedisCommandsLike> {

@@ -167,6 +167,23 @@ export interface FindJobsResult {
   complete: boolean;
 }
 
+/**
+ * What the job index (src/queues/job-index.ts) needs from a Redis-backed
+ * queue: the queue's own client and key names, and a way to hear of new jobs.
+ */
+export interface JobIndexSource {
+  /** The queue's own (non-blocking) Redis client. */
+  client(): Promise<unknown>;
+  /** `<prefix>:<queue>:<type>`, as the library names its keys. */
+  key(type: string): string;
+  /** The lists and sorted sets holding jobs, walked by the backfill. */
+  stateKeys(): ReadonlyArray<{ type: string; kind: 'list' | 'zset' }>;
+  /** Bull: calls `listener` with the id of each job that starts waiting (any instance); returns an unsubscribe function. */
+  onNewJob?(listener: (id: string) => void): () => void;
+  /** BullMQ: the key of the queue's event stream. */
+  eventsStream?(): string;
+}
+
 /** The optional actions; a page asks `supports(action)` before showing its button. */
 export type QueueAction = 'pause' | 'resume' | 'jobLogs' | 'retry' | 'remove' | 'promote' | 'retryAllFailed' | 'clean';
 
@@ -267,6 +284,9 @@ export interface QueueAdapter {
    * value. Failed jobs come first.
    */
   findJobsByLinks(links: Record<string, string | number>, options?: FindJobsByLinksOptions): Promise<FindJobsResult>;
+
+  /** Optional (default `null`: no index). What the job index needs to index this queue's jobs by user and team. */
+  indexSource?(): JobIndexSource | null;
 }
 
 const OPTIONAL_ACTIONS: readonly QueueAction[] = ['pause', 'resume', 'jobLogs', 'retry', 'remove', 'promote', 'retryAllFailed', 'clean'];
@@ -290,6 +310,10 @@ export abstract class BaseQueueAdapter implements QueueAdapter {
 
   async isPaused(): Promise<boolean> {
     return false;
+  }
+
+  indexSource(): JobIndexSource | null {
+    return null;
   }
 
   async pause(): Promise<void> {

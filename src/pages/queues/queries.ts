@@ -3,6 +3,7 @@
  * BullMQ directly). Queries never see `req`; they take adapters and plain values.
  */
 import type { ConsoleContext } from '../../console-context';
+import { jobIndexOf } from '../../queues/job-index';
 import type { JobLinkKind } from '../../options';
 import {
   JOB_STATES,
@@ -110,9 +111,57 @@ export interface LinkedJobs {
   /** True when more matched than are shown (`LINKED_LIMIT`). */
   truncated: boolean;
   scanLimit: number;
+  /** Queues read from the job index (`ZREVRANGE` by link), and queues scanned (no index, or nothing indexed for that link yet). */
+  indexedQueues: string[];
+  scannedQueues: string[];
+  /** True when an indexed queue's backfill has not finished, so older jobs may be missing from the index. */
+  indexPartial: boolean;
+  /** Jobs found per state (from the index: every indexed job read, up to `LINKED_INDEX_READ` per queue). */
+  counts: Record<string, number>;
   /** Queues that did not answer, with why. */
   errors: Array<{ queue: string; message: string }>;
   queues: number;
+}
+
+/** Job ids read from the index per queue (newest first) before ordering failed first. */
+export const LINKED_INDEX_READ = 200;
+
+type QueueResult = (FindJobsResult & { source: 'index' | 'scan'; partial: boolean; counts?: Record<string, number> }) | { error: string; queue: string };
+
+/** One queue's jobs for a link: from the index when it has entries (or a finished backfill), else the bounded scan. */
+async function linkedJobsOf(queue: QueueAdapter, kind: JobLinkKind, path: string, id: string): Promise<QueueResult> {
+  const index = jobIndexOf(queue);
+  if (index) {
+    try {
+      const found = await index.lookup(kind, id, LINKED_INDEX_READ);
+      if (found.total > 0 || found.complete) {
+        // Only the jobs shown are fetched: failed ones first (ZSCOREs in one round trip), newest first within.
+        const states = await index.classify(found.ids);
+        const rank = (state: string | null) => (state === 'failed' ? 0 : state === null ? 1 : state === 'delayed' ? 2 : 3);
+        const order = found.ids.map((jobId, i) => ({ jobId, state: states[i] ?? null, i })).sort((a, b) => rank(a.state) - rank(b.state) || a.i - b.i);
+        const shown = order.slice(0, LINKED_LIMIT);
+        const views = await Promise.all(shown.map(({ jobId }) => queue.getJob(jobId)));
+        const gone = shown.filter((_, i) => views[i] === null).map(({ jobId }) => jobId);
+        if (gone.length > 0) await index.drop(kind, id, gone);
+        const jobs = views.filter((job): job is JobView => job !== null);
+        const counts: Record<string, number> = {};
+        for (const job of jobs) counts[job.state] = (counts[job.state] ?? 0) + 1;
+        for (const { state } of order.slice(LINKED_LIMIT)) {
+          const label = state ?? 'waiting or active';
+          counts[label] = (counts[label] ?? 0) + 1;
+        }
+        return { jobs, scanned: jobs.length, complete: found.total <= LINKED_INDEX_READ, source: 'index', partial: !found.complete, counts };
+      }
+    } catch {
+      // The index could not be read: the scan below says what it could.
+    }
+  }
+  try {
+    const result = await queue.findJobsByLinks({ [path]: id }, { scanLimit: LINKED_SCAN_LIMIT, limit: LINKED_LIMIT });
+    return { ...result, source: 'scan', partial: false };
+  } catch (err) {
+    return { error: queueErrorMessage(err), queue: queue.name };
+  }
 }
 
 const STATE_RANK = new Map<string, number>(SEARCH_ORDER.map((state, i) => [state, i]));
@@ -138,25 +187,29 @@ export async function jobsForLinks(ctx: ConsoleContext, links: Partial<Record<Jo
   const [kind, id] = entry as [JobLinkKind, string];
   const path = ctx.options.jobLinks[kind];
   if (!path || ctx.queues.length === 0) return null;
-  const results = await Promise.all(
-    ctx.queues.map(async (queue): Promise<FindJobsResult | { error: string; queue: string }> => {
-      try {
-        return await queue.findJobsByLinks({ [path]: id }, { scanLimit: LINKED_SCAN_LIMIT, limit: LINKED_LIMIT });
-      } catch (err) {
-        return { error: queueErrorMessage(err), queue: queue.name };
-      }
-    }),
-  );
-  const linked: LinkedJobs = { kind, id, path, jobs: [], scanned: 0, complete: true, truncated: false, scanLimit: LINKED_SCAN_LIMIT, errors: [], queues: ctx.queues.length };
-  for (const result of results) {
+  const results = await Promise.all(ctx.queues.map((queue) => linkedJobsOf(queue, kind, path, id)));
+  const linked: LinkedJobs = {
+    kind, id, path, jobs: [], scanned: 0, complete: true, truncated: false, scanLimit: LINKED_SCAN_LIMIT,
+    indexedQueues: [], scannedQueues: [], indexPartial: false, counts: {}, errors: [], queues: ctx.queues.length,
+  };
+  results.forEach((result, i) => {
     if ('error' in result) {
       linked.errors.push({ queue: result.queue, message: result.error });
-      continue;
+      return;
+    }
+    const name = ctx.queues[i]!.name;
+    if (result.source === 'index') {
+      linked.indexedQueues.push(name);
+      linked.indexPartial ||= result.partial;
+    } else {
+      linked.scannedQueues.push(name);
+      linked.scanned += result.scanned;
     }
     linked.jobs.push(...result.jobs);
-    linked.scanned += result.scanned;
     linked.complete &&= result.complete;
-  }
+    if (result.counts) for (const [state, n] of Object.entries(result.counts)) linked.counts[state] = (linked.counts[state] ?? 0) + n;
+    else for (const job of result.jobs) linked.counts[job.state] = (linked.counts[job.state] ?? 0) + 1;
+  });
   linked.jobs.sort(
     (a, b) => (STATE_RANK.get(a.state) ?? JOB_STATES.length) - (STATE_RANK.get(b.state) ?? JOB_STATES.length) || newestFirst(b) - newestFirst(a),
   );

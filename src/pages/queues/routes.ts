@@ -23,6 +23,7 @@ import { z } from 'zod';
 import type { AuditEventInput } from '../../audit/audit-log';
 import type { ConsoleContext } from '../../console-context';
 import { requireSuperuser } from '../../http/gate';
+import { jobIndexOf } from '../../queues/job-index';
 import { handle } from '../../http/handle';
 import { badRequest, HttpError, notFound } from '../../http/http-error';
 import { operatorOf, requestMeta } from '../../http/operator';
@@ -188,6 +189,8 @@ export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps
       ]);
       const summary: QueueSummary = { name: queue.name, counts, paused, error: null, canPause: queue.supports('pause') && queue.supports('resume') };
       const isSuperuser = operatorOf(res).isSuperuser;
+      const index = jobIndexOf(queue);
+      const indexProgress = index ? await index.progress().catch(() => null) : null;
       await ctx.renderer.page(
         req,
         res,
@@ -212,9 +215,31 @@ export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps
           tileKey,
           statusText,
           fmt,
+          indexProgress,
         },
         { title: queue.name, section: 'dev', fragment: 'queues/_results', status: missing ? 404 : 200 },
       );
+    }),
+  );
+
+  router.post(
+    '/dev/queues/:name/index-backfill',
+    requireSuperuser,
+    handle(async (req: Request, res: Response) => {
+      const ctx = context();
+      const queue = queueOf(ctx, req);
+      const reason = readReason(req);
+      const index = jobIndexOf(queue);
+      if (!index) throw new HttpError(501, `Queue "${queue.name}" has no job index: only Bull and BullMQ queues are indexed, and only when options.jobLinks names a data path.`);
+      const started = await index.startBackfill();
+      if (started === 'running') {
+        setFlash(req, 'success', `The job index backfill of "${queue.name}" is already running (on this or another instance of the app).`);
+      } else {
+        const done = `The job index backfill of "${queue.name}" started: it walks the queue's jobs 1,000 at a time, and this page shows its progress`;
+        await recordChange(ctx, req, res, { action: 'queue.index_backfill_started', subject: queueSubject(queue), reason, data: { queue: queue.name } }, done);
+        setFlash(req, 'success', `${done}.`);
+      }
+      res.redirect(303, queueUrl(req, queue.name));
     }),
   );
 
