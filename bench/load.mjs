@@ -28,8 +28,13 @@ const STREAMS = Number(args.streams ?? 200);
 const USERS = Number(args.users ?? 10_000);
 const CUSTOMERS_ACTED_ON = 200;
 
-if (process.argv.includes('--child')) await child();
-else await parent();
+if (process.argv.includes('--child')) {
+  // When the load process goes away (finished, failed, interrupted), so does the console.
+  process.on('disconnect', () => process.exit(1));
+  await child();
+} else {
+  await parent();
+}
 
 // ---------------------------------------------------------------- the console (child)
 
@@ -81,8 +86,11 @@ async function child() {
     for (let i = 0; i < 50; i++) await queue.add('invite', { userId: ids.customers[i], teamId: ids.teams[i % ids.teams.length] });
   }
 
+  // The harness's own message handler is in place before the baseline is taken.
+  let onMessage = async () => {};
+  process.on('message', (message) => void onMessage(message));
   // Everything the host and the console may leave behind is compared against this.
-  const before = footprint();
+  const before = footprint(queue);
 
   const { createAdmin } = await import('../dist/index.js');
   const app = express();
@@ -116,7 +124,7 @@ async function child() {
   });
 
   let publisher = null;
-  process.on('message', async (message) => {
+  onMessage = async (message) => {
     if (message.type === 'memory') {
       global.gc();
       global.gc();
@@ -131,7 +139,7 @@ async function child() {
       await new Promise((resolve) => server.close(resolve));
       await admin.close();
       await new Promise((resolve) => setTimeout(resolve, 300));
-      const after = footprint();
+      const after = footprint(queue);
       if (queue) {
         await queue.obliterate({ force: true }).catch(() => {});
         await queue.close();
@@ -141,18 +149,20 @@ async function child() {
       process.send({ type: 'closed', before, after, openSocketsAtClose: open });
       process.exit(0);
     }
-  });
+  };
   process.send({ type: 'ready', port: server.address().port, dialect, operators: ids.operators, customers: ids.customers.slice(0, CUSTOMERS_ACTED_ON), teams: ids.teams, queue: queue ? 'load-mail' : null });
 }
 
 /** Handles (sockets, servers), timers and process listeners: what a leak would leave behind. */
-function footprint() {
+function footprint(queue) {
+  // The host's queue keeps its Redis connections after admin.close() (they are the host's); Bull opens some lazily.
+  const queueConnections = queue ? queue.clients.filter((c) => c.status === 'ready' || c.status === 'connect').length : 0;
   const resources = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'PipeWrap');
   const kinds = {};
   for (const r of resources) kinds[r] = (kinds[r] ?? 0) + 1;
   const listeners = {};
   for (const event of process.eventNames()) listeners[String(event)] = process.listenerCount(event);
-  return { handles: process._getActiveHandles().length, resources: kinds, listeners };
+  return { handles: process._getActiveHandles().length, resources: kinds, listeners, queueConnections };
 }
 
 async function seed(db, dialect, sql) {
@@ -241,7 +251,7 @@ function percentile(sorted, p) {
 function send(agent, port, method, path, { cookie, body } = {}) {
   return new Promise((resolve) => {
     const started = performance.now();
-    const headers = { cookie };
+    const headers = cookie ? { cookie } : {};
     if (body) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       headers['content-length'] = Buffer.byteLength(body);
@@ -277,6 +287,11 @@ async function parent() {
     return new Promise((resolve) => waiters.push({ type, resolve }));
   };
   const exited = new Promise((resolve) => child.once('exit', resolve));
+  process.on('uncaughtException', (err) => {
+    console.error(err);
+    child.kill();
+    process.exit(1);
+  });
 
   const ready = await Promise.race([next('ready'), exited.then((code) => Promise.reject(new Error(`the console process exited (${code}) before it was ready`)))]);
   const { port, operators, customers, teams } = ready;
@@ -316,7 +331,7 @@ async function parent() {
     ['support mode', 3, (s, n) => (s.scoped ? (delete s.scoped, ['POST', '/admin/scope/exit', `_csrf=${s.token}`, 303]) : ((s.scoped = true), ['POST', `/admin/teams/${pick(teams, n)}/scope`, `_csrf=${s.token}`, 303]))],
     ...(ready.queue ? [['queues', 4, (s, n) => ['GET', pick(['/admin/dev/queues', `/admin/dev/queues/${ready.queue}?state=waiting`], n), null, 200]]] : []),
   ];
-  const totalWeight = ACTIONS.reduce((sum, a) => sum + a.weight, 0);
+  const totalWeight = ACTIONS.reduce((sum, a) => sum + a[1], 0);
   const choose = (r) => {
     let x = r * totalWeight;
     for (const action of ACTIONS) if ((x -= action[1]) < 0) return action;
@@ -345,8 +360,14 @@ async function parent() {
   const failures = [];
   let measuring = false;
   let stop = false;
+  // mulberry32: the same sequence of actions on every run.
   let seed = 42;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
 
   async function operatorLoop(s) {
     let n = 0;
@@ -414,10 +435,15 @@ async function parent() {
   lines.push(`- Errors: ${failures.length} of ${all.length} requests${failures.length ? ` (first: ${failures.slice(0, 5).join('; ')})` : ''}.`);
   lines.push(`- Live streams: ${STREAMS} opened, ${streamErrors} refused or failed, ${streamsOpenAtEnd} still open at the end, ${streamsWithEvents} received signups events.`);
   lines.push(`- Memory after GC: heap ${mb(warm.heapUsed)} after warm-up → ${mb(end.heapUsed)} at the end (${(heapGrowth * 100).toFixed(1)} %); RSS ${mb(warm.rss)} → ${mb(end.rss)}. Trail: ${memoryTrail.map((m) => mb(m.heapUsed)).join(', ')}.`);
-  lines.push(`- Before the console was created: ${closed.before.handles} handles ${JSON.stringify(closed.before.resources)}, process listeners ${JSON.stringify(closed.before.listeners)}.`);
-  lines.push(`- After the clients left, server.close() and admin.close(): ${closed.after.handles} handles ${JSON.stringify(closed.after.resources)}, process listeners ${JSON.stringify(closed.after.listeners)} (${closed.openSocketsAtClose} sockets were still open when closing began).`);
+  lines.push(`- Before the console was created: ${closed.before.handles} handles ${JSON.stringify(closed.before.resources)}, process listeners ${JSON.stringify(closed.before.listeners)}, ${closed.before.queueConnections} Redis connections of the host's queue.`);
+  lines.push(`- After the clients left, server.close() and admin.close(): ${closed.after.handles} handles ${JSON.stringify(closed.after.resources)}, process listeners ${JSON.stringify(closed.after.listeners)}, ${closed.after.queueConnections} Redis connections of the host's queue (${closed.openSocketsAtClose} client sockets were still open when closing began).`);
 
-  const leaked = closed.after.handles > closed.before.handles || Object.entries(closed.after.resources).some(([kind, n]) => n > (closed.before.resources[kind] ?? 0)) || Object.entries(closed.after.listeners).some(([event, n]) => n > (closed.before.listeners[event] ?? 0));
+  // Connections the host's queue opened on its own (Bull connects lazily) are the host's, closed with the queue.
+  const queueGrowth = Math.max(0, closed.after.queueConnections - closed.before.queueConnections);
+  const leaked =
+    closed.after.handles - queueGrowth > closed.before.handles ||
+    Object.entries(closed.after.resources).some(([kind, n]) => n - (kind === 'TCPSocketWrap' ? queueGrowth : 0) > (closed.before.resources[kind] ?? 0)) ||
+    Object.entries(closed.after.listeners).some(([event, n]) => n > (closed.before.listeners[event] ?? 0));
   const checks = [
     ['no failed request', failures.length === 0],
     ['every stream served and still open', streamErrors === 0 && streamsOpenAtEnd === STREAMS],

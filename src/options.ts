@@ -12,6 +12,7 @@ import { isSubscriptionsAdapter } from './models/subscriptions-adapter';
 import type { TeamsAdapter } from './models/teams-adapter';
 import { isTeamsAdapter } from './models/teams-adapter';
 import type { Operator } from './http/operator';
+import type { ImpersonationEndEvent, ImpersonationStartEvent } from './impersonation/hooks';
 import type { BackstageUser, UsersAdapter } from './models/users-adapter';
 import type { ResolvedUsersModel, UsersModelConfig } from './models/users-model-config';
 import { BackstageConfigError, describeValue } from './options-errors';
@@ -79,6 +80,20 @@ export interface ImpersonationOptions {
    * host renders it itself (`admin.bannerHtml(req)` or `res.locals.backstageImpersonation`).
    */
   injectBanner?: boolean;
+  /**
+   * Optional. Called once an impersonation has started (the operator is signed in as the user), e.g.
+   * to e-mail the customer. Not awaited: it cannot slow the request down, and an error it throws is
+   * logged and never undoes or blocks the impersonation.
+   *
+   * @example
+   * onStart: (e) => mailer.send(e.target.email, `Support (${e.operator.email}) is looking at your account: ${e.reason}`)
+   */
+  onStart?: (event: ImpersonationStartEvent) => void | Promise<void>;
+  /**
+   * Optional. Called once an impersonation has ended, however it ended (`event.how`: stopped,
+   * expired, killed by a superuser, operator access withdrawn, signed out, …). Same rules as `onStart`.
+   */
+  onEnd?: (event: ImpersonationEndEvent) => void | Promise<void>;
 }
 
 /**
@@ -324,6 +339,8 @@ function resolveImpersonation(value: unknown): ResolvedOptions['impersonation'] 
   if (value.policy !== undefined && typeof value.policy !== 'string') fail('impersonation.policy', 'a string', value.policy);
   optionalFunction(value.canImpersonate, 'impersonation.canImpersonate', undefined);
   optionalFunction(value.signOut, 'impersonation.signOut', undefined);
+  optionalFunction(value.onStart, 'impersonation.onStart', undefined);
+  optionalFunction(value.onEnd, 'impersonation.onEnd', undefined);
   const landingPath = value.landingPath ?? '/';
   // A path on the host, never another origin: '//evil.test' and '/\\evil.test' are protocol-relative to browsers.
   if (typeof landingPath !== 'string' || !landingPath.startsWith('/') || /^\/[/\\]/.test(landingPath)) {

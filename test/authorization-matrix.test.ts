@@ -68,6 +68,9 @@ const MATRIX: Record<string, Row> = {
   'GET /dev/linked-jobs': PAGE,
   'GET /dev/runtime': PAGE,
   'GET /live': { ...PAGE, stream: true },
+  'GET /impersonations': PAGE,
+  // The fixture impersonation is over, so ending it is the "nothing to end" redirect, for every run.
+  'POST /impersonations/:id/end': SUPERUSER_ACTION,
 };
 
 /** Status and content type of a response that never ends (the live stream), then the connection is dropped. */
@@ -91,6 +94,7 @@ describe('authorisation matrix (SQLite)', () => {
   let testDb: TestDb;
   let host: TestApp;
   let errorId: string;
+  let impersonationId: string;
   let ids: Record<Visitor | 'target' | 'team' | 'invitation', string>;
   // A real Bull queue, so queue and job routes resolve: per visitor, a failed, a delayed and a removable job.
   let queue: Bull.Queue;
@@ -132,6 +136,12 @@ describe('authorisation matrix (SQLite)', () => {
       .values({ fingerprint: 'f'.repeat(64), error_class: 'TypeError', message: 'Matrix fixture error', frame: 'src/app.js:1:1', status: 'unresolved', occurrence_count: 1, first_seen: seen, last_seen: seen })
       .execute();
     errorId = String((await testDb.db.selectFrom('backstage_errors').select('id').executeTakeFirstOrThrow()).id);
+    // One impersonation in the audit log (long over), so /impersonations/:id/end has something to name.
+    await testDb.db
+      .insertInto('backstage_audit_events')
+      .values({ created_at: new Date(Date.now() - 3_600_000).toISOString(), actor_id: superuser, actor_email: 'root@ops.test', actor_role: 'superuser', action: 'impersonation.started', subject_type: 'user', subject_id: target, subject_label: 'target@customer.test', reason: 'Matrix fixture', data: JSON.stringify({ mode: 'read-only', minutes: 5, expiresAt: new Date(Date.now() - 3_300_000).toISOString() }) })
+      .execute();
+    impersonationId = String((await testDb.db.selectFrom('backstage_audit_events').select('id').where('reason', '=', 'Matrix fixture').executeTakeFirstOrThrow()).id);
   });
 
   afterAll(async () => {
@@ -149,6 +159,7 @@ describe('authorisation matrix (SQLite)', () => {
       return path.replace(':name', 'matrix').replace(':id', jobFor[visitor][verb]);
     }
     if (path.startsWith('/errors/')) return path.replace(':id', errorId);
+    if (path.startsWith('/impersonations/')) return path.replace(':id', impersonationId);
     if (path.startsWith('/teams/')) return path.replace(':id', ids.team).replace(':invitationId', ids.invitation);
     return path.replace(':id', ids.target);
   }

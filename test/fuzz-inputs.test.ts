@@ -344,6 +344,16 @@ async function openFixture(dialect: DialectName, cleanups: Array<() => Promise<v
   for (const verb of ['ban', 'unban', 'ban', 'unban']) {
     await visitors.superuser.client.post(`/admin/users/${kim}/${verb}`, formBody({ _csrf: visitors.superuser.token, reason: `fuzz fixture ${verb}` }));
   }
+  // Two impersonations (one over, one running, in a browser of their own), so /impersonations/:id has real ids.
+  const impersonator = new RawClient(server.url);
+  cleanups.push(async () => impersonator.close());
+  await signIn(impersonator, admin);
+  for (const [target, stop] of [[jane, true], [bob, false]] as const) {
+    const page = await impersonator.get(`/admin/users/${target}/impersonate`);
+    await impersonator.post(`/admin/users/${target}/impersonate`, formBody({ _csrf: csrfTokenIn(page.text)!, reason: 'fuzz fixture', minutes: '30' }));
+    if (stop) await impersonator.post('/admin/impersonation/stop', formBody({ _csrf: csrfTokenIn((await impersonator.get('/admin/')).text)! }));
+  }
+  const impersonations = (await db.selectFrom('backstage_audit_events').select('id').where('action', '=', 'impersonation.started').execute()).map((r: any) => String(r.id));
 
   const routes = listRoutes(host.admin);
   const real = (route: string, param: string): string[] => {
@@ -351,6 +361,7 @@ async function openFixture(dialect: DialectName, cleanups: Array<() => Promise<v
     if (route.startsWith('/teams/')) return param === 'invitationId' ? [invitation] : teams;
     if (route.startsWith('/errors/')) return errorIds.length ? errorIds : ['1'];
     if (route.startsWith('/dev/queues/')) return param === 'name' ? ['fuzz-mail'] : jobs.length ? jobs : ['1'];
+    if (route.startsWith('/impersonations/')) return impersonations;
     return ['1'];
   };
 

@@ -101,18 +101,19 @@ export class AuditLog {
   /**
    * Writes one event; pass the transaction of the change it describes so both commit or neither does.
    * Callers write it before (or in the same transaction as) the change, so a failure here means the
-   * change was not made: it rejects with an {@link AuditWriteError} that says so.
+   * change was not made: it rejects with an {@link AuditWriteError} that says so. Resolves with the
+   * new event's id (null if the driver does not tell).
    */
-  async record(event: AuditEventInput, trx?: Kysely<any>): Promise<void> {
+  async record(event: AuditEventInput, trx?: Kysely<any>): Promise<string | null> {
     try {
-      await this.insert(event, trx);
+      return await this.insert(event, trx);
     } catch (err) {
       throw new AuditWriteError(event.action, err);
     }
   }
 
-  private async insert(event: AuditEventInput, trx?: Kysely<any>): Promise<void> {
-    await (trx ?? this.db)
+  private async insert(event: AuditEventInput, trx?: Kysely<any>): Promise<string | null> {
+    const insert = (trx ?? this.db)
       .insertInto(AUDIT_TABLE)
       .values({
         created_at: toDbDate(this.now(), this.storage, this.dialect),
@@ -128,8 +129,14 @@ export class AuditLog {
         data: event.data ? JSON.stringify(event.data) : null,
         ip: clip(event.ip, 64),
         user_agent: clip(event.userAgent, 512),
-      })
-      .execute();
+      });
+    // PostgreSQL says the new id through RETURNING; SQLite and MySQL through the insert result.
+    if (this.dialect === 'postgres') {
+      const row = await insert.returning('id').executeTakeFirst();
+      return row ? String((row as { id: unknown }).id) : null;
+    }
+    const result = await insert.executeTakeFirst();
+    return result.insertId === undefined ? null : String(result.insertId);
   }
 
   /** Runs `change` and records `event` in one transaction: never a change without its audit row. */
@@ -168,6 +175,13 @@ export class AuditLog {
   /** How many events the log holds, for a list header: exact up to the threshold, then PostgreSQL's estimate or "10,000+" (never a full COUNT(*)). */
   count(threshold = EXACT_COUNT_THRESHOLD): Promise<RowCount> {
     return countRows(this.db, this.dialect, AUDIT_TABLE, { threshold });
+  }
+
+  /** One event by its id (a whole number), or null. */
+  async get(id: string): Promise<AuditEvent | null> {
+    if (!/^\d{1,18}$/.test(id)) return null;
+    const row = await this.db.selectFrom(AUDIT_TABLE).selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? this.toEvent(row as Record<string, unknown>) : null;
   }
 
   private toEvent(row: Record<string, unknown>): AuditEvent {

@@ -4,6 +4,7 @@ import type { Renderer } from '../http/render';
 import type { ResolvedOptions } from '../options';
 import { closeConsoleWhileImpersonating } from './console-gate';
 import { impersonationGuard } from './guard';
+import { impersonationsRoutes } from '../pages/impersonations/routes';
 import { impersonationRoutes } from './routes';
 import type { ImpersonationRuntime } from './runtime';
 
@@ -22,7 +23,7 @@ export interface Impersonation {
   guard: RequestHandler;
   /** Wraps the console's role gate: closes the console while impersonating, except Stop. */
   consoleGate(roleGate: RequestHandler): RequestHandler;
-  /** The console routes (start page, start, stop); an empty router when impersonation is off. */
+  /** The console routes: the Impersonations page, and (when impersonation is on) the start page, start and stop. */
   routes(): Router;
   /** `admin.bannerHtml(req)`: the banner for this request, or '' when it is not impersonating. */
   bannerHtml(req: Request): string;
@@ -34,7 +35,13 @@ export function createImpersonation(deps: ImpersonationDeps): Impersonation {
   return {
     guard: impersonationGuard(runtime),
     consoleGate: (roleGate) => closeConsoleWhileImpersonating(roleGate, runtime),
-    routes: () => (deps.options.impersonation ? impersonationRoutes(deps.context, runtime) : express.Router()),
+    routes: () => {
+      const router = express.Router();
+      // The Impersonations page stays when impersonation is off: it says so, and still lists past ones.
+      router.use(impersonationsRoutes(deps.context));
+      if (deps.options.impersonation) router.use(impersonationRoutes(deps.context, runtime));
+      return router;
+    },
     bannerHtml: (req) => runtime.banners.get(req) ?? '',
   };
 }

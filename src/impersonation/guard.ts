@@ -6,6 +6,7 @@ import { BANNER_STYLESHEET, bannerFor } from './banner';
 import { injectIntoHtmlResponses } from './html-injector';
 import { clearRecord, hasRecordKey, readRecord, regenerateSession, type ImpersonationRecord } from './impersonation-record';
 import type { ImpersonationRuntime } from './runtime';
+import { killOf } from './kill-switch';
 import { dropRecord, effectiveUserId, endSignedOut, reloadOperator, returnToOperator } from './session-switch';
 
 /** The cookie of the console's own session (src/http/console-session.ts), used when the host has no express-session. */
@@ -43,8 +44,9 @@ function subjectOf(record: ImpersonationRecord) {
  * 2. checks the host still has the target signed in: if the host signed them
  *    out or someone else in, the record is dropped and the request goes on as
  *    whoever the host says is signed in (nobody is signed back in);
- * 3. time up → the operator is signed back in (new session id), the console
- *    says so, and the request is answered with a redirect to the console;
+ * 3. killed by a superuser from the Impersonations page, or time up → the
+ *    operator is signed back in (new session id), the console says so, and
+ *    the request is answered with a redirect to the console;
  * 4. leaves requests to the console itself (Stop included) to the console,
  *    which is closed to the target except for Stop;
  * 5. read-only mode: any method but GET/HEAD is refused with a 403 page and
@@ -119,7 +121,7 @@ export function impersonationGuard(runtime: ImpersonationRuntime): RequestHandle
     const record = readRecord(req);
     if (!record || !options.impersonation) {
       // Unreadable, or impersonation was switched off since it started: end it the safe way.
-      if (record) await endSignedOut(ctx, req, record, 'impersonation-disabled');
+      if (record) await endSignedOut(ctx, req, record, 'impersonation-disabled', runtime.log);
       else {
         clearRecord(req);
         await regenerateSession(req);
@@ -130,19 +132,27 @@ export function impersonationGuard(runtime: ImpersonationRuntime): RequestHandle
     const now = options.now().getTime();
     const operator = await reloadOperator(ctx, record);
     if (!operator) {
-      await endSignedOut(ctx, req, record, 'operator-access-withdrawn');
+      await endSignedOut(ctx, req, record, 'operator-access-withdrawn', runtime.log);
       return sendPage(req, res, 403, 'Impersonation ended', `Your impersonation of ${record.target.email} has ended and you have been signed out: your account no longer has operator access.`, record.consoleBase);
     }
 
     const effective = await effectiveUserId(options, req);
     if (effective !== record.target.id) {
-      await dropRecord(ctx, req, record, effective === null ? 'signed-out' : 'signed-in-as-someone-else');
+      await dropRecord(ctx, req, record, effective === null ? 'signed-out' : 'signed-in-as-someone-else', runtime.log);
       return next();
     }
 
     const consolePath = `${record.consoleBase}/users/${encodeURIComponent(record.target.id)}`;
+    // Killed by a superuser (on any instance): ends here, like expiry, whatever this request was.
+    const killer = record.id ? await killOf(ctx, record.id) : null;
+    if (killer) {
+      await returnToOperator(ctx, req, record, operator, 'killed', runtime.log, killer);
+      res.set('Cache-Control', 'no-store');
+      res.redirect(303, consolePath);
+      return;
+    }
     if (now >= record.expiresAt) {
-      await returnToOperator(ctx, req, record, operator, 'expired');
+      await returnToOperator(ctx, req, record, operator, 'expired', runtime.log);
       res.set('Cache-Control', 'no-store');
       res.redirect(303, consolePath);
       return;

@@ -10,6 +10,12 @@ export const IMPERSONATION_MODES: readonly ImpersonationMode[] = ['read-only', '
  * request; the email and role here are only for labels and the audit log.
  */
 export interface ImpersonationRecord {
+  /**
+   * The id of the `impersonation.started` audit event: the impersonation's id on the
+   * Impersonations page, and what a superuser's kill event names. Absent in sessions started
+   * before impersonations had ids (they cannot be killed, only stopped or left to expire).
+   */
+  id?: string;
   operator: { id: string; email: string | null; role: string };
   target: { id: string; email: string; name: string | null };
   reason: string;
@@ -37,6 +43,7 @@ function isRecord(value: unknown): value is ImpersonationRecord {
   return (
     typeof r.operator === 'object' && r.operator !== null && isString(r.operator.id) && isString(r.operator.role) &&
     typeof r.target === 'object' && r.target !== null && isString(r.target.id) && isString(r.target.email) &&
+    (r.id === undefined || isString(r.id)) &&
     isString(r.reason) && (r.mode === 'read-only' || r.mode === 'full') &&
     Number.isFinite(r.minutes) && Number.isFinite(r.startedAt) && Number.isFinite(r.expiresAt) && isString(r.consoleBase)
   );

@@ -103,7 +103,7 @@ export function impersonationRoutes(context: () => ConsoleContext, runtime: Impe
       await refuseToStart(runtime, ctx, req, operator, target);
       const form = startForm(ctx.options.impersonation!.maxMinutes).safeParse(req.body ?? {});
       if (!form.success) throw badRequest('The impersonation was not started.', form.error.issues.map((issue) => issue.message));
-      await startImpersonation(ctx, req, operator, target, form.data as StartChoice, runtime.csrfTokenFor);
+      await startImpersonation(ctx, req, operator, target, form.data as StartChoice, runtime.csrfTokenFor, runtime.log);
       res.redirect(303, ctx.options.impersonation!.landingPath);
     }),
   );
@@ -121,16 +121,16 @@ export function impersonationRoutes(context: () => ConsoleContext, runtime: Impe
       // The guard normally settles all of this before the request gets here; this route does not rely on it.
       const operator = await reloadOperator(ctx, record);
       if (!operator) {
-        await endSignedOut(ctx, req, record, 'operator-access-withdrawn');
+        await endSignedOut(ctx, req, record, 'operator-access-withdrawn', runtime.log);
         throw forbidden('The impersonation has ended, and you have been signed out: your account no longer has operator access.');
       }
       const effective = await effectiveUserId(ctx.options, req);
       if (effective !== record.target.id) {
-        await dropRecord(ctx, req, record, effective === null ? 'signed-out' : 'signed-in-as-someone-else');
+        await dropRecord(ctx, req, record, effective === null ? 'signed-out' : 'signed-in-as-someone-else', runtime.log);
         throw new HttpError(409, `The app is no longer signed in as ${record.target.email}, so the impersonation has ended without signing you back in. Sign in again.`);
       }
       const expired = ctx.options.now().getTime() >= record.expiresAt;
-      await returnToOperator(ctx, req, record, operator, expired ? 'expired' : 'stopped');
+      await returnToOperator(ctx, req, record, operator, expired ? 'expired' : 'stopped', runtime.log);
       res.redirect(303, `${req.baseUrl}/users/${encodeURIComponent(record.target.id)}`);
     }),
   );

@@ -7,6 +7,7 @@ import { setFlash } from '../http/render';
 import type { BackstageUser } from '../models/users-adapter';
 import type { ResolvedOptions } from '../options';
 import { durationText } from './banner';
+import { notifyHost, startEventOf, type ImpersonationEndHow } from './hooks';
 import { clearRecord, regenerateSession, writeRecord, type ImpersonationMode, type ImpersonationRecord } from './impersonation-record';
 import { isOperatorUser } from './policy';
 
@@ -33,6 +34,19 @@ function actorOf(record: ImpersonationRecord, operator?: BackstageUser | null): 
 
 function secondsSince(record: ImpersonationRecord, now: Date): number {
   return Math.max(0, Math.round((now.getTime() - record.startedAt) / 1000));
+}
+
+type Log = (message: string, err?: unknown) => void;
+
+const defaultLog: Log = (message, err) => console.error(message, err ?? '');
+
+/** The impersonation's id in its end events, so the Impersonations page can pair them with their start. */
+function idData(record: ImpersonationRecord): { impersonationId?: string } {
+  return record.id ? { impersonationId: record.id } : {};
+}
+
+function notifyEnd(ctx: ConsoleContext, log: Log, record: ImpersonationRecord, how: ImpersonationEndHow, now: Date): void {
+  notifyHost(ctx.options, log, 'onEnd', { ...startEventOf(record), how, endedAt: now, durationSeconds: secondsSince(record, now) });
 }
 
 /** The operator of a running impersonation, reloaded: null when they are no longer an operator in good standing. */
@@ -72,6 +86,7 @@ export async function startImpersonation(
   target: BackstageUser,
   choice: StartChoice,
   csrfTokenFor: (req: Request) => string,
+  log: Log = defaultLog,
 ): Promise<ImpersonationRecord> {
   const settings = ctx.options.impersonation!;
   const now = ctx.options.now().getTime();
@@ -85,7 +100,7 @@ export async function startImpersonation(
     expiresAt: now + choice.minutes * 60_000,
     consoleBase: req.baseUrl,
   };
-  await ctx.audit.record({
+  const id = await ctx.audit.record({
     action: 'impersonation.started',
     actor: operator,
     subject: subjectOf(record),
@@ -93,33 +108,51 @@ export async function startImpersonation(
     data: { mode: choice.mode, minutes: choice.minutes, expiresAt: new Date(record.expiresAt).toISOString() },
     ...requestMeta(req),
   });
+  if (id !== null) record.id = id;
   try {
     await regenerateSession(req);
     await settings.signIn(req, target);
   } catch (err) {
     await ctx.audit
-      .record({ action: 'impersonation.ended', actor: actorOf(record), subject: subjectOf(record), data: { cause: 'sign-in-failed' satisfies EndCause, durationSeconds: 0 }, ...requestMeta(req) })
+      .record({ action: 'impersonation.ended', actor: actorOf(record), subject: subjectOf(record), data: { cause: 'sign-in-failed' satisfies EndCause, durationSeconds: 0, ...idData(record) }, ...requestMeta(req) })
       .catch(() => {});
     throw err;
   }
   writeRecord(req, record);
   csrfTokenFor(req);
+  notifyHost(ctx.options, log, 'onStart', startEventOf(record));
   return record;
 }
 
+/** Who ended an impersonation from the Impersonations page, as their kill event says. */
+export interface Killer {
+  email: string | null;
+  id: string | null;
+}
+
 /**
- * Ends an impersonation by Stop or by expiry: the event with the actual
- * duration, a new session id, the operator signed back in through the same
- * hook, and a message for the console's next page.
+ * Ends an impersonation by Stop, by expiry, or because a superuser killed it:
+ * the event with the actual duration, a new session id, the operator signed
+ * back in through the same hook, and a message for the console's next page.
  */
-export async function returnToOperator(ctx: ConsoleContext, req: Request, record: ImpersonationRecord, operator: BackstageUser, how: 'stopped' | 'expired'): Promise<void> {
+export async function returnToOperator(
+  ctx: ConsoleContext,
+  req: Request,
+  record: ImpersonationRecord,
+  operator: BackstageUser,
+  how: 'stopped' | 'expired' | 'killed',
+  log: Log = defaultLog,
+  killer?: Killer,
+): Promise<void> {
   const now = ctx.options.now();
   const seconds = secondsSince(record, now);
+  const facts = { mode: record.mode, minutes: record.minutes, durationSeconds: seconds, startedAt: new Date(record.startedAt).toISOString(), ...idData(record) };
   await ctx.audit.record({
-    action: `impersonation.${how}`,
+    // A kill has its own event (the superuser's); this one says when it took effect.
+    action: how === 'killed' ? 'impersonation.ended' : `impersonation.${how}`,
     actor: actorOf(record, operator),
     subject: subjectOf(record),
-    data: { mode: record.mode, minutes: record.minutes, durationSeconds: seconds, startedAt: new Date(record.startedAt).toISOString() },
+    data: how === 'killed' ? { cause: 'killed', killedBy: killer?.email ?? killer?.id ?? null, ...facts } : facts,
     ...requestMeta(req),
   });
   await regenerateSession(req);
@@ -127,11 +160,14 @@ export async function returnToOperator(ctx: ConsoleContext, req: Request, record
   clearRecord(req);
   setFlash(
     req,
-    'success',
+    how === 'killed' ? 'error' : 'success',
     how === 'stopped'
       ? `You stopped impersonating ${record.target.email} after ${durationText(seconds)}. You are signed in as yourself again.`
-      : `Your impersonation of ${record.target.email} has ended: its ${record.minutes} minutes were up. You are signed in as yourself again.`,
+      : how === 'expired'
+        ? `Your impersonation of ${record.target.email} has ended: its ${record.minutes} minutes were up. You are signed in as yourself again.`
+        : `A superuser (${killer?.email ?? killer?.id ?? 'unknown'}) ended your impersonation of ${record.target.email} from the Impersonations page. You are signed in as yourself again.`,
   );
+  notifyEnd(ctx, log, record, how, now);
 }
 
 async function recordEnd(audit: AuditLog, req: Request, record: ImpersonationRecord, cause: EndCause, now: Date): Promise<void> {
@@ -139,7 +175,7 @@ async function recordEnd(audit: AuditLog, req: Request, record: ImpersonationRec
     action: 'impersonation.ended',
     actor: actorOf(record),
     subject: subjectOf(record),
-    data: { cause, mode: record.mode, durationSeconds: secondsSince(record, now) },
+    data: { cause, mode: record.mode, durationSeconds: secondsSince(record, now), ...idData(record) },
     ...requestMeta(req),
   });
 }
@@ -149,15 +185,19 @@ async function recordEnd(audit: AuditLog, req: Request, record: ImpersonationRec
  * longer be one): new, empty session — which signs session-based hosts out —
  * and the host's signOut hook for hosts with their own auth cookie.
  */
-export async function endSignedOut(ctx: ConsoleContext, req: Request, record: ImpersonationRecord | null, cause: EndCause): Promise<void> {
-  if (record) await recordEnd(ctx.audit, req, record, cause, ctx.options.now());
+export async function endSignedOut(ctx: ConsoleContext, req: Request, record: ImpersonationRecord | null, cause: Exclude<EndCause, 'sign-in-failed'>, log: Log = defaultLog): Promise<void> {
+  const now = ctx.options.now();
+  if (record) await recordEnd(ctx.audit, req, record, cause, now);
   await regenerateSession(req);
   clearRecord(req);
   await ctx.options.impersonation?.signOut?.(req);
+  if (record) notifyEnd(ctx, log, record, cause, now);
 }
 
 /** The host already changed who is signed in: only the record goes, nobody is signed in or out. */
-export async function dropRecord(ctx: ConsoleContext, req: Request, record: ImpersonationRecord, cause: EndCause): Promise<void> {
-  await recordEnd(ctx.audit, req, record, cause, ctx.options.now());
+export async function dropRecord(ctx: ConsoleContext, req: Request, record: ImpersonationRecord, cause: 'signed-out' | 'signed-in-as-someone-else', log: Log = defaultLog): Promise<void> {
+  const now = ctx.options.now();
+  await recordEnd(ctx.audit, req, record, cause, now);
   clearRecord(req);
+  notifyEnd(ctx, log, record, cause, now);
 }

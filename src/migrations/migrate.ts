@@ -20,7 +20,16 @@ export async function migrateToLatest(db: Kysely<any>, dialect: DialectName): Pr
     // schema of the same database would make it skip creating ours. Pin them to the current schema.
     ...(dialect === 'postgres' ? { migrationTableSchema: await currentSchema(db) } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely's SQLite adapter takes no lock (it assumes one connection), so two processes starting on one
+  // SQLite file both run the same migration, and the later one fails on the first table the other has
+  // already created (before creating anything itself). Wait for the other process to finish and record
+  // its migrations, then run again: this one then applies nothing. A table that exists for another
+  // reason still fails, about a second later.
+  for (let attempt = 0; attempt < 20 && error && dialect === 'sqlite' && /already exists/i.test(error instanceof Error ? error.message : String(error)); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error) {
     const failed = results?.find((r: MigrationResult) => r.status === 'Error');
     const cause = error instanceof Error ? error.message : String(error);

@@ -190,6 +190,13 @@ describeInBrowser('the XSS corpus in every field, every page opened in Chromium'
     }
     await support.post('/admin/scope/exit', formBody({ _csrf: token }));
     token = csrfTokenIn((await support.get('/admin/')).text) ?? token;
+    // Impersonations with hostile reasons, of hostile users, by the hostile operator: the Impersonations page lists them all.
+    for (const [i, payload] of CORPUS.entries()) {
+      const start = await support.get(`/admin/users/${users[i]}/impersonate`);
+      await support.post(`/admin/users/${users[i]}/impersonate`, formBody({ _csrf: csrfTokenIn(start.text)!, reason: payload, minutes: '5', mode: i % 2 ? 'full' : 'read-only' }));
+      // The last one stays running, so the page's "Running now" table (and its End form) shows it.
+      if (i < CORPUS.length - 1) await support.post('/admin/impersonation/stop', formBody({ _csrf: csrfTokenIn((await support.get('/app')).text)! }));
+    }
     support.close();
     let errors: string[] = [];
     for (let i = 0; i < 200 && errors.length < CORPUS.length * 2; i++) {
@@ -204,6 +211,7 @@ describeInBrowser('the XSS corpus in every field, every page opened in Chromium'
       show(`/teams/${teams[i]}`, tagged(payload, i, 'team'), tagged(payload, i, 'invite') + '@xss.test');
       if (jobs[i]) show(`/dev/queues/xss-mail/jobs/${jobs[i]}`, tagged(payload, i, 'job'));
     });
+    show('/impersonations', CORPUS[CORPUS.length - 1], tagged(CORPUS[CORPUS.length - 1], CORPUS.length - 1, 'user') + '@xss.test');
     seeded = { root, users, teams, errors, jobs, mustShow };
     browser = await launchBrowser();
   });
@@ -332,7 +340,12 @@ describeInBrowser('the XSS corpus in every field, every page opened in Chromium'
     const token = csrfTokenIn(await page.content())!;
     await context.request.post(`${server.url}/admin/users/${target}/ban`, { form: { _csrf: token, reason: CORPUS[3] }, maxRedirects: 0 });
     await context.request.post(`${server.url}/admin/teams/${seeded.teams[i]}/scope`, { form: { _csrf: token }, maxRedirects: 0 });
-    const problems = await openAll(context, [`/users/${target}`, '/users', '/audit']);
+    // Ending the running impersonation from the Impersonations page: its flash names the hostile operator and user.
+    await page.goto(`${server.url}/admin/impersonations`);
+    const end = /action="\/admin\/impersonations\/(\d+)\/end"/.exec(await page.content());
+    expect(end).not.toBeNull();
+    await context.request.post(`${server.url}/admin/impersonations/${end![1]}/end`, { form: { _csrf: token, reason: CORPUS[21] }, maxRedirects: 0 });
+    const problems = await openAll(context, [`/users/${target}`, '/users', '/audit', '/impersonations']);
     await page.goto(`${server.url}/admin/users`);
     expect(await page.locator('#team-scope').innerText()).toContain(tagged(CORPUS[i], i, 'team'));
     await context.request.post(`${server.url}/admin/users/${target}/unban`, { form: { _csrf: token }, maxRedirects: 0 });

@@ -19,6 +19,11 @@ export interface RawRequest {
   headers?: Record<string, string>;
   /** Default 15 s; a request still open then rejects. */
   timeoutMs?: number;
+  /**
+   * Another server to send this one request to, with the same cookies: a browser behind a load
+   * balancer, whose requests reach whichever instance (cookies are per host, not per port).
+   */
+  origin?: string;
 }
 
 export class RawClient {
@@ -52,8 +57,9 @@ export class RawClient {
       headers['content-length'] = String(Buffer.byteLength(options.body));
     }
     return new Promise((resolve, reject) => {
+      const target = options.origin ? new URL(options.origin) : this.origin;
       const req = http.request(
-        { host: this.origin.hostname, port: this.origin.port, method, path, headers, agent: this.agent },
+        { host: target.hostname, port: target.port, method, path, headers, agent: this.agent },
         (res) => {
           for (const line of res.headers['set-cookie'] ?? []) {
             const [pair] = line.split(';');
