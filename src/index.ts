@@ -39,3 +39,4 @@ export {
   type RetryAllResult,
 } from './queues';
 export type { JobLinkKind } from './options';
+export type { ImpersonationStartEvent, ImpersonationEndEvent } from './impersonation/hooks';

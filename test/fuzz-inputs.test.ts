@@ -532,7 +532,8 @@ function fuzzSuite(label: string, dialect: DialectName, express?: unknown, runs 
       ));
     });
 
-    (sweep ? it : it.skip)('every parameter of every page and every field of every form, with each classic nasty value (a table, not a sample)', async () => {
+    // Once per dialect (not again on Express 4, whose difference is the query parser the samples above cover).
+    if (sweep) it('every parameter of every page and every field of every form, with each classic nasty value (a table, not a sample)', async () => {
       // Random sampling rarely puts the one bad character in the one parameter a page sends to SQL; this sweep always does.
       const NASTY = ['a\u0000b', '\ud800x', "' OR 1=1 --", '99999999999999999999', 'é'.repeat(300)];
       for (const route of f.routes.filter((r) => r.method === 'GET')) {
