@@ -113,6 +113,21 @@ export interface BatchOptions {
   batchSize?: number;
   /** Stop after this many jobs. */
   max?: number;
+  /** Looked at before each batch: once aborted, the run stops between two batches and reports what it did (`cancelled: true`). */
+  signal?: AbortSignal;
+  /** Called after each batch with the totals so far (a progress bar). */
+  onBatch?: (progress: BatchProgress) => void;
+  /** Milliseconds to wait between batches, so the host's workers and other clients have Redis to themselves meanwhile. Default 0. */
+  pauseMs?: number;
+}
+
+/** How far a batch run has got. */
+export interface BatchProgress {
+  /** Jobs the action was done to. */
+  done: number;
+  /** Jobs it could not be done to (a worker held them, or they were removed meanwhile). */
+  skipped: number;
+  batches: number;
 }
 
 export interface RetryAllResult {
@@ -121,9 +136,22 @@ export interface RetryAllResult {
   /** Failed jobs that could not be retried (locked, removed meanwhile). */
   skipped: number;
   batches: number;
-  /** False when `max` stopped the run while failed jobs remained. */
+  /** False when `max` or a cancellation stopped the run while failed jobs remained. */
   complete: boolean;
+  /** True when `signal` stopped the run between two batches. */
+  cancelled: boolean;
 }
+
+/** What `promoteAllDelayed` and `removeAll` did. */
+export interface BulkResult extends BatchProgress {
+  /** False when `max` or a cancellation stopped the run while jobs remained. */
+  complete: boolean;
+  cancelled: boolean;
+}
+
+/** The states `removeAll` empties one job at a time (finished jobs are removed with `clean`). */
+export const REMOVABLE_STATES = ['waiting', 'delayed', 'paused'] as const;
+export type RemovableState = (typeof REMOVABLE_STATES)[number];
 
 /** The states `clean` accepts: finished jobs, indexed by finish time. */
 export type CleanableState = 'completed' | 'failed';
@@ -131,8 +159,9 @@ export type CleanableState = 'completed' | 'failed';
 export interface CleanResult {
   removed: number;
   batches: number;
-  /** False when `max` stopped the run while older jobs remained. */
+  /** False when `max` or a cancellation stopped the run while older jobs remained. */
   complete: boolean;
+  cancelled: boolean;
 }
 
 export interface FindJobsQuery {
@@ -185,7 +214,7 @@ export interface JobIndexSource {
 }
 
 /** The optional actions; a page asks `supports(action)` before showing its button. */
-export type QueueAction = 'pause' | 'resume' | 'jobLogs' | 'retry' | 'remove' | 'promote' | 'retryAllFailed' | 'clean';
+export type QueueAction = 'pause' | 'resume' | 'jobLogs' | 'retry' | 'remove' | 'promote' | 'retryAllFailed' | 'promoteAllDelayed' | 'removeAll' | 'clean';
 
 /** Limits every adapter applies. */
 export const QUEUE_LIMITS = {
@@ -265,6 +294,19 @@ export interface QueueAdapter {
   retryAllFailed(options?: BatchOptions): Promise<RetryAllResult>;
 
   /**
+   * Optional (default: `listJobs('delayed')` then `promote` per job, in batches).
+   * Promotes every job that was delayed when the call began, soonest due first.
+   */
+  promoteAllDelayed(options?: BatchOptions): Promise<BulkResult>;
+
+  /**
+   * Optional (default: `listJobs(state)` then `remove` per job, in batches).
+   * Removes every job that was waiting, delayed or paused when the call began,
+   * oldest first; a job a worker took meanwhile is skipped.
+   */
+  removeAll(state: RemovableState, options?: BatchOptions): Promise<BulkResult>;
+
+  /**
    * Optional (default `NOT_SUPPORTED`). Removes completed or failed jobs that
    * finished more than `olderThanMs` ago, in batches of at most `batchSize`.
    */
@@ -289,7 +331,14 @@ export interface QueueAdapter {
   indexSource?(): JobIndexSource | null;
 }
 
-const OPTIONAL_ACTIONS: readonly QueueAction[] = ['pause', 'resume', 'jobLogs', 'retry', 'remove', 'promote', 'retryAllFailed', 'clean'];
+const OPTIONAL_ACTIONS: readonly QueueAction[] = ['pause', 'resume', 'jobLogs', 'retry', 'remove', 'promote', 'retryAllFailed', 'promoteAllDelayed', 'removeAll', 'clean'];
+
+/** The single-job action a bulk action falls back to when an adapter does not override it. */
+const BULK_FALLBACK: Partial<Record<QueueAction, QueueAction>> = { retryAllFailed: 'retry', promoteAllDelayed: 'promote', removeAll: 'remove' };
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /**
  * Defaults for every Optional method of {@link QueueAdapter}, plus the
@@ -304,7 +353,8 @@ export abstract class BaseQueueAdapter implements QueueAdapter {
 
   supports(action: QueueAction): boolean {
     if (!OPTIONAL_ACTIONS.includes(action)) return false;
-    if (action === 'retryAllFailed' && !this.overrides('retryAllFailed')) return this.overrides('retry');
+    const fallback = BULK_FALLBACK[action];
+    if (fallback && !this.overrides(action)) return this.overrides(fallback);
     return this.overrides(action);
   }
 
@@ -343,28 +393,51 @@ export abstract class BaseQueueAdapter implements QueueAdapter {
   }
 
   async retryAllFailed(options: BatchOptions = {}): Promise<RetryAllResult> {
+    const { done, ...rest } = await this.eachInBatches('failed', (id) => this.retry(id), options);
+    return { retried: done, ...rest };
+  }
+
+  async promoteAllDelayed(options: BatchOptions = {}): Promise<BulkResult> {
+    return this.eachInBatches('delayed', (id) => this.promote(id), options);
+  }
+
+  async removeAll(state: RemovableState, options: BatchOptions = {}): Promise<BulkResult> {
+    const checked = this.checkState(state, REMOVABLE_STATES);
+    return this.eachInBatches(checked, (id) => this.remove(id), options);
+  }
+
+  /**
+   * The default bulk loop: pages of `state` through `listJobs`, the single-job
+   * action on each, `batchSize` at a time. Done jobs leave the state, skipped
+   * ones stay in front, so each page starts after the skipped ones.
+   */
+  protected async eachInBatches(state: JobState, act: (id: string) => Promise<void>, options: BatchOptions): Promise<BulkResult> {
     const { batchSize, max } = this.checkBatch(options);
-    const limit = Math.min(max, (await this.counts()).failed);
-    let retried = 0;
-    let skipped = 0;
-    let batches = 0;
+    const limit = Math.min(max, (await this.counts())[state]);
+    const progress: BatchProgress = { done: 0, skipped: 0, batches: 0 };
     let exhausted = false;
-    while (retried + skipped < limit) {
-      const want = Math.min(batchSize, limit - retried - skipped);
-      // Oldest failures sit at the end of a newest-first list; retried jobs leave the list, skipped ones stay in front.
-      const page = await this.listJobs('failed', { start: skipped, size: want });
+    let cancelled = false;
+    while (progress.done + progress.skipped < limit) {
+      if (options.signal?.aborted) {
+        cancelled = true;
+        break;
+      }
+      if (progress.batches > 0 && options.pauseMs) await sleep(options.pauseMs);
+      const want = Math.min(batchSize, limit - progress.done - progress.skipped);
+      const page = await this.listJobs(state, { start: progress.skipped, size: want });
       if (page.jobs.length === 0) {
         exhausted = true;
         break;
       }
-      batches++;
-      const results = await Promise.allSettled(page.jobs.map((job) => this.retry(job.id)));
+      progress.batches++;
+      const results = await Promise.allSettled(page.jobs.map((job) => act(job.id)));
       const ok = results.filter((r) => r.status === 'fulfilled').length;
-      retried += ok;
-      skipped += results.length - ok;
+      progress.done += ok;
+      progress.skipped += results.length - ok;
+      options.onBatch?.({ ...progress });
     }
-    const complete = exhausted || options.max === undefined || (await this.counts()).failed <= skipped;
-    return { retried, skipped, batches, complete };
+    const complete = !cancelled && (exhausted || options.max === undefined || (await this.counts())[state] <= progress.skipped);
+    return { ...progress, complete, cancelled };
   }
 
   async clean(_state: CleanableState, _olderThanMs: number, _options?: BatchOptions): Promise<CleanResult> {
@@ -503,6 +576,7 @@ export abstract class BaseQueueAdapter implements QueueAdapter {
   protected checkBatch(options: BatchOptions | undefined): { batchSize: number; max: number } {
     const batchSize = options?.batchSize ?? QUEUE_LIMITS.maxBatchSize;
     this.checkInteger('batchSize', batchSize, 1, QUEUE_LIMITS.maxBatchSize);
+    if (options?.pauseMs !== undefined) this.checkInteger('pauseMs', options.pauseMs, 0, 60_000);
     if (options?.max === undefined) return { batchSize, max: Number.POSITIVE_INFINITY };
     this.checkInteger('max', options.max, 0, Number.MAX_SAFE_INTEGER);
     return { batchSize, max: options.max };

@@ -10,6 +10,8 @@ import {
   BaseQueueAdapter,
   JOB_STATES,
   type BatchOptions,
+  type BatchProgress,
+  type BulkResult,
   type CleanResult,
   type CleanableState,
   type FindJobsResult,
@@ -20,7 +22,10 @@ import {
   type JobView,
   type JobViewState,
   type PageOptions,
+  type RemovableState,
   type RetryAllResult,
+  REMOVABLE_STATES,
+  sleep,
 } from './queue-adapter';
 import { parseJobData, type JobDataMatcher } from './job-search';
 import { QueueAdapterError } from './queue-error';
@@ -247,52 +252,94 @@ export abstract class RedisQueueAdapter<TJob> extends BaseQueueAdapter {
 
   /**
    * Retries the jobs that were failed when the call began, oldest failure
-   * first, `batchSize` at a time: one ZRANGE for the batch's ids, then the
-   * library's own single-job retry for each (atomic per job, resets the
-   * failure fields, emits the library's events). Jobs that fail again land at
-   * the newest end of the failed set and are not picked up twice.
+   * first (see {@link drain}) with the library's own single-job retry (atomic
+   * per job, resets the failure fields, emits the library's events). Jobs that
+   * fail again land at the newest end of the failed set and are not picked up twice.
    */
   override async retryAllFailed(options: BatchOptions = {}): Promise<RetryAllResult> {
+    const { done, ...rest } = await this.drain('retryAllFailed', 'failed', (job) => this.retryJob(job), options);
+    return { retried: done, ...rest };
+  }
+
+  /** Promotes the jobs that were delayed when the call began, soonest due first (see {@link drain}). */
+  override async promoteAllDelayed(options: BatchOptions = {}): Promise<BulkResult> {
+    return this.drain('promoteAllDelayed', 'delayed', (job) => this.promoteJob(job), options);
+  }
+
+  /** Removes the jobs that were waiting, delayed or paused when the call began, oldest first (see {@link drain}). */
+  override async removeAll(state: RemovableState, options: BatchOptions = {}): Promise<BulkResult> {
+    const checked = this.checkState(state, REMOVABLE_STATES);
+    return this.drain('removeAll', checked, (job) => this.removeJob(job), options);
+  }
+
+  /**
+   * The bulk loop behind retry-all, promote-all and remove-all: per batch one
+   * ZRANGE/LRANGE for the oldest `batchSize` ids of the state, then the
+   * library's single-job action on each, pipelined. No Redis command ever
+   * touches more than one job, so a run over a million jobs never blocks
+   * Redis; `pauseMs` between batches leaves it to the workers meanwhile.
+   * Done jobs leave the state; skipped ones (a worker held them) stay at the
+   * old end, so the next batch starts after them. Stops at `max`, at the
+   * number present when it began, or between two batches when `signal` aborts.
+   */
+  private async drain(action: string, state: JobState, act: (job: TJob) => Promise<void>, options: BatchOptions): Promise<BulkResult> {
     const { batchSize, max } = this.checkBatch(options);
-    const failedKey = this.key('failed');
-    const initial = await this.read('retryAllFailed', (client) => client.zcard(failedKey));
+    const segments = this.segments(state);
+    const sizes = await this.read(action, (client) => Promise.all(segments.map((k) => this.size(client, k))));
+    const initial = sizes.reduce((a, b) => a + b, 0);
     const limit = Math.min(max, initial);
-    let retried = 0;
-    let skipped = 0;
-    let batches = 0;
-    let exhausted = false;
+    const progress: BatchProgress = { done: 0, skipped: 0, batches: 0 };
+    let cancelled = false;
+    let exhausted = 0;
     try {
-      while (retried + skipped < limit) {
-        const want = Math.min(batchSize, limit - retried - skipped);
-        // Skipped jobs stay at the front of the set, so the next batch starts after them.
-        const ids = await this.read('retryAllFailed', (client) => client.zrange(failedKey, skipped, skipped + want - 1));
-        if (ids.length === 0) {
-          exhausted = true;
-          break;
+      run: for (const segment of segments) {
+        let skippedHere = 0;
+        for (;;) {
+          if (progress.done + progress.skipped >= limit) break run;
+          if (options.signal?.aborted) {
+            cancelled = true;
+            break run;
+          }
+          if (progress.batches > 0 && options.pauseMs) await sleep(options.pauseMs);
+          const want = Math.min(batchSize, limit - progress.done - progress.skipped);
+          const ids = await this.read(action, (client) => this.oldestIds(client, segment, skippedHere, want));
+          if (ids.length === 0) {
+            exhausted++;
+            break;
+          }
+          progress.batches++;
+          const results = await this.write(
+            action,
+            () =>
+              Promise.allSettled(
+                ids.map(async (id) => {
+                  const job = await this.fetchJob(id);
+                  if (!job) throw this.jobNotFound(id);
+                  await act(job);
+                }),
+              ),
+            this.timeoutMs * BATCH_TIMEOUT_FACTOR,
+          );
+          const lost = results.find((r) => r.status === 'rejected' && isConnectionError(r.reason));
+          if (lost && lost.status === 'rejected') throw redisUnavailable(this.name, action, String(lost.reason), lost.reason);
+          const ok = results.filter((r) => r.status === 'fulfilled').length;
+          progress.done += ok;
+          progress.skipped += results.length - ok;
+          skippedHere += results.length - ok;
+          options.onBatch?.({ ...progress });
         }
-        batches++;
-        const results = await this.write(
-          'retryAllFailed',
-          () =>
-            Promise.allSettled(
-              ids.map(async (id) => {
-                const job = await this.fetchJob(id);
-                if (!job) throw this.jobNotFound(id);
-                await this.retryJob(job);
-              }),
-            ),
-          this.timeoutMs * BATCH_TIMEOUT_FACTOR,
-        );
-        const lost = results.find((r) => r.status === 'rejected' && isConnectionError(r.reason));
-        if (lost && lost.status === 'rejected') throw redisUnavailable(this.name, 'retryAllFailed', String(lost.reason), lost.reason);
-        const ok = results.filter((r) => r.status === 'fulfilled').length;
-        retried += ok;
-        skipped += results.length - ok;
       }
     } catch (err) {
-      throw this.withProgress(err, retried, 'retryAllFailed');
+      throw this.withProgress(err, progress.done, action);
     }
-    return { retried, skipped, batches, complete: exhausted || retried + skipped >= initial };
+    const complete = !cancelled && (exhausted === segments.length || progress.done + progress.skipped >= initial);
+    return { ...progress, complete, cancelled };
+  }
+
+  /** The `size` oldest ids of one structure after skipping `skip`: lowest scores of a set, the tail of a (LPUSHed) list. */
+  private oldestIds(client: RedisCommandsLike, k: StateKey, skip: number, size: number): Promise<string[]> {
+    if (k.kind === 'zset') return client.zrange(this.key(k.type), skip, skip + size - 1);
+    return client.lrange(this.key(k.type), -(skip + size), -(skip + 1)).then((ids) => ids.reverse());
   }
 
   /**
@@ -309,19 +356,26 @@ export abstract class RedisQueueAdapter<TJob> extends BaseQueueAdapter {
     let removed = 0;
     let batches = 0;
     let exhausted = false;
+    let cancelled = false;
     try {
       while (removed < max) {
+        if (options.signal?.aborted) {
+          cancelled = true;
+          break;
+        }
+        if (batches > 0 && options.pauseMs) await sleep(options.pauseMs);
         const want = Math.min(batchSize, max - removed);
         const n = await this.write('clean', () => this.cleanBatch(checked, olderThanMs, want), this.timeoutMs * BATCH_TIMEOUT_FACTOR);
         batches++;
         removed += n;
+        options.onBatch?.({ done: removed, skipped: 0, batches });
         if (n < want) {
           exhausted = true;
           break;
         }
       }
-      const complete = exhausted || !(await this.hasFinishedBefore(checked, Date.now() - olderThanMs));
-      return { removed, batches, complete };
+      const complete = !cancelled && (exhausted || !(await this.hasFinishedBefore(checked, Date.now() - olderThanMs)));
+      return { removed, batches, complete, cancelled };
     } catch (err) {
       throw this.withProgress(err, removed, 'clean');
     }

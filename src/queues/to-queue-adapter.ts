@@ -38,6 +38,8 @@ const OPTIONAL_MEMBERS = [
   'remove',
   'promote',
   'retryAllFailed',
+  'promoteAllDelayed',
+  'removeAll',
   'clean',
   'findJobs',
   'findJobsByLinks',

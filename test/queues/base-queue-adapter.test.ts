@@ -114,7 +114,7 @@ describe('a host-written adapter that extends BaseQueueAdapter', () => {
     const adapter = new RetryingMemoryQueueAdapter(world());
     expect(adapter.supports('retry')).toBe(true);
     expect(adapter.supports('retryAllFailed')).toBe(true);
-    expect(await adapter.retryAllFailed({ batchSize: 2 })).toEqual({ retried: 3, skipped: 0, batches: 2, complete: true });
+    expect(await adapter.retryAllFailed({ batchSize: 2 })).toEqual({ retried: 3, skipped: 0, batches: 2, complete: true, cancelled: false });
     expect((await adapter.counts()).failed).toBe(0);
   });
 });

@@ -334,7 +334,7 @@ describe.each(LIBRARIES)('%s queue adapter contract', (library: Library) => {
       await failedJobs(2500);
       const { adapter, calls } = recordingAdapter(fx);
       const result = await adapter.retryAllFailed();
-      expect(result).toEqual({ retried: 2500, skipped: 0, batches: 3, complete: true });
+      expect(result).toEqual({ retried: 2500, skipped: 0, batches: 3, complete: true, cancelled: false });
       const ranges = calls.filter((c) => c.command === 'zrange');
       expect(ranges.map((c) => (c.args[2] as number) - (c.args[1] as number) + 1)).toEqual([1000, 1000, 500]);
       expect(ranges.every((c) => (c.result as string[]).length <= 1000)).toBe(true);
@@ -344,7 +344,7 @@ describe.each(LIBRARIES)('%s queue adapter contract', (library: Library) => {
     it('stops retrying at max and says more failed jobs remain', async () => {
       await failedJobs(30);
       const result = await fx.adapter.retryAllFailed({ batchSize: 7, max: 20 });
-      expect(result).toEqual({ retried: 20, skipped: 0, batches: 3, complete: false });
+      expect(result).toEqual({ retried: 20, skipped: 0, batches: 3, complete: false, cancelled: false });
       expect(await fx.adapter.counts()).toMatchObject({ failed: 10, waiting: 20 });
       // The oldest failures went first.
       const left = (await fx.adapter.listJobs('failed', { size: 100 })).jobs.map((j) => (j.data as { n: number }).n);
@@ -361,7 +361,7 @@ describe.each(LIBRARIES)('%s queue adapter contract', (library: Library) => {
       await fx.stopWorker();
 
       const result = await fx.adapter.clean('completed', 1000, { batchSize: 10 });
-      expect(result).toEqual({ removed: 25, batches: 3, complete: true });
+      expect(result).toEqual({ removed: 25, batches: 3, complete: true, cancelled: false });
       expect((await fx.adapter.counts()).completed).toBe(5);
       expect(await fx.redis.exists(...old.map((id) => fx.key(id)))).toBe(0);
       expect(await fx.redis.exists(...fresh.map((id) => fx.key(id)))).toBe(5);
@@ -371,8 +371,53 @@ describe.each(LIBRARIES)('%s queue adapter contract', (library: Library) => {
       await failedJobs(12);
       await sleep(50);
       const result = await fx.adapter.clean('failed', 0, { batchSize: 5, max: 8 });
-      expect(result).toEqual({ removed: 8, batches: 2, complete: false });
+      expect(result).toEqual({ removed: 8, batches: 2, complete: false, cancelled: false });
       expect((await fx.adapter.counts()).failed).toBe(4);
+    });
+
+    it('reports each batch and stops between two batches when cancelled, leaving every job in one state or the other', async () => {
+      await failedJobs(50);
+      const controller = new AbortController();
+      const seen: Array<{ done: number; batches: number }> = [];
+      const result = await fx.adapter.retryAllFailed({
+        batchSize: 10,
+        signal: controller.signal,
+        onBatch: (progress) => {
+          seen.push({ done: progress.done, batches: progress.batches });
+          if (progress.batches === 2) controller.abort();
+        },
+      });
+      expect(seen).toEqual([{ done: 10, batches: 1 }, { done: 20, batches: 2 }]);
+      expect(result).toEqual({ retried: 20, skipped: 0, batches: 2, complete: false, cancelled: true });
+      expect(await fx.adapter.counts()).toMatchObject({ failed: 30, waiting: 20 });
+    });
+
+    it('promotes every delayed job, soonest due first, in batches', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 12; i++) ids.push(await fx.add({ kind: 'ok', n: i }, { delay: HOUR + (12 - i) * 1000 }));
+      const { adapter, calls } = recordingAdapter(fx);
+      const result = await adapter.promoteAllDelayed({ batchSize: 5, max: 7 });
+      expect(result).toEqual({ done: 7, skipped: 0, batches: 2, complete: false, cancelled: false });
+      expect(await fx.adapter.counts()).toMatchObject({ delayed: 5, waiting: 7 });
+      // Due latest were added first: the last seven added are due soonest and went first.
+      for (const id of ids.slice(5)) expect((await fx.adapter.getJob(id))!.state).toBe('waiting');
+      expect(calls.filter((c) => c.command === 'zrange').every((c) => (c.result as string[]).length <= 5)).toBe(true);
+      expect(await fx.adapter.promoteAllDelayed()).toEqual({ done: 5, skipped: 0, batches: 1, complete: true, cancelled: false });
+    });
+
+    it('removes every waiting job oldest first, and every delayed job, with their hashes', async () => {
+      const waiting: string[] = [];
+      for (let i = 0; i < 9; i++) waiting.push(await fx.add({ kind: 'ok', n: i }));
+      const delayed = await fx.add({ kind: 'ok' }, { delay: HOUR });
+      const first = await fx.adapter.removeAll('waiting', { batchSize: 4, max: 5 });
+      expect(first).toEqual({ done: 5, skipped: 0, batches: 2, complete: false, cancelled: false });
+      expect(await fx.redis.exists(...waiting.slice(0, 5).map((id) => fx.key(id)))).toBe(0);
+      expect(await fx.redis.exists(...waiting.slice(5).map((id) => fx.key(id)))).toBe(4);
+      expect(await fx.adapter.removeAll('waiting')).toMatchObject({ done: 4, complete: true });
+      expect(await fx.adapter.removeAll('delayed')).toMatchObject({ done: 1, complete: true });
+      expect(await fx.redis.exists(fx.key(delayed))).toBe(0);
+      expect(await fx.adapter.counts()).toMatchObject({ waiting: 0, delayed: 0 });
+      expect((await rejection(fx.adapter.removeAll('failed' as never))).code).toBe('INVALID_ARGUMENT');
     });
   });
 });
