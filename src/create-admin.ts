@@ -1,4 +1,5 @@
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import { MemoryStore } from 'express-session';
 import helmet from 'helmet';
 import { AuditLog } from './audit/audit-log';
 import type { ConsoleContext } from './console-context';
@@ -25,6 +26,7 @@ import { homeRoutes } from './pages/home/routes';
 import { consoleLive } from './live/console-live';
 import { usersRoutes } from './pages/users/routes';
 import { queuesRoutes } from './pages/queues/routes';
+import { BulkRuns } from './pages/queues/bulk-runs';
 import type { QueueAdapter } from './queues/queue-adapter';
 import { toQueueAdapters } from './queues/to-queue-adapter';
 import { startJobIndexes } from './queues/job-index';
@@ -35,6 +37,7 @@ import { teamScope, teamScopeRoutes } from './pages/teams/scope';
 import type { CaptureContext } from './errors/error-capture';
 import { errorTracking } from './errors/error-tracking';
 import { createImpersonation } from './impersonation/create-impersonation';
+import { CONSOLE_INTERNALS, type ConsoleInternals, type ObservedRequests } from './console-internals';
 
 /** The console: an Express router with a few named extras. */
 export interface Admin extends Router {
@@ -131,7 +134,7 @@ export function createAdmin(options: AdminOptions): Admin {
   const dialect = resolved.dialect ?? detectDialect(resolved.db);
   const log = (message: string, err?: unknown) => console.error(message, err ?? '');
   // Index jobs by user and team from the queues' own events (src/queues/job-index.ts).
-  const jobIndexes = startJobIndexes(queues, resolved.jobLinks, { log });
+  const jobIndexes = startJobIndexes(resolved.jobIndex ? queues : [], resolved.jobLinks, { log });
   const warn = (message: string) => console.warn(message);
 
   const csrf = csrfProtection();
@@ -187,6 +190,15 @@ export function createAdmin(options: AdminOptions): Admin {
   // Static package files (CSS, htmx, Chart.js) and the theme made from the options: no data, so served before the gate.
   router.use('/assets/theme.css', theme.handler);
   router.use('/assets', assetsRouter());
+  // What the runtime doctor reports: did the host's guard run, which session store does the host use.
+  const observed: ObservedRequests = { seen: 0, guarded: 0, hostStore: undefined };
+  router.use((req: Request, _res: Response, next: NextFunction) => {
+    observed.seen++;
+    if (impersonation.wasGuarded(req)) observed.guarded++;
+    const store = req.session ? (req as Request & { sessionStore?: object }).sessionStore : null;
+    observed.hostStore = store ? { name: store.constructor?.name ?? 'unknown', memory: store instanceof MemoryStore || store.constructor?.name === 'MemoryStore' } : null;
+    next();
+  });
   router.use(sessionMiddleware);
   router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
   // While impersonating, only POST /impersonation/stop gets through (as the recorded operator); otherwise the role gate.
@@ -210,7 +222,8 @@ export function createAdmin(options: AdminOptions): Admin {
   router.use(teamScopeRoutes(currentContext));
   router.use(billingRoutes(currentContext));
   router.use(errors.routes(currentContext));
-  router.use(queuesRoutes(currentContext, { hub: live.hub, queues, pollMs: resolved.live.pollMs, log }));
+  const bulkRuns = new BulkRuns(live.hub, live.hub?.instanceId ?? 'this process', log);
+  router.use(queuesRoutes(currentContext, { hub: live.hub, queues, pollMs: resolved.live.pollMs, log, runs: bulkRuns, bulkCap: resolved.queueBulkCap }));
 
   router.use((req: Request, _res: Response, next: NextFunction) => next(notFound(`Nothing in the console at ${req.path}.`)));
   router.use(consoleErrorHandler(renderer, log));
@@ -224,11 +237,15 @@ export function createAdmin(options: AdminOptions): Admin {
     return createSearchIndexes(resolved.db, dialect, consoleSearchTargets(currentContext()));
   };
   router.ready = () => readyPromise;
+  const internals: ConsoleInternals = { options: resolved, dialect, ready: readyPromise, context: currentContext, wasGuarded: impersonation.wasGuarded, guard: impersonation.guard, observed };
+  Object.defineProperty(router, CONSOLE_INTERNALS, { value: internals });
   router.errorHandler = errors.errorHandler;
   router.captureError = errors.captureError;
   let closed: Promise<void> | null = null;
   router.close = () => {
     closed ??= (async () => {
+      // Runs first: each stops between two batches and writes its audit event (which needs the database).
+      await bulkRuns.close();
       await live.close();
       await jobIndexes.close();
       await readyPromise.catch(() => {});

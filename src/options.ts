@@ -146,6 +146,17 @@ export interface AdminOptions {
    * jobLinks: { user: 'accountId', team: 'meta.team.id' }
    */
   jobLinks?: Partial<Record<JobLinkKind, string | null>>;
+  /**
+   * The job index by user and team (Redis sorted sets next to the queue's keys, fed by the queue's
+   * own events). Default true for Bull and BullMQ queues; `false` keeps the console from writing to
+   * Redis for it: the user and team pages then scan the newest jobs instead.
+   */
+  jobIndex?: boolean;
+  /**
+   * Above this many jobs a bulk queue action (retry all failed, promote all delayed, remove, clean)
+   * needs a second confirmation where the operator types the number. Default 10,000.
+   */
+  queueBulkCap?: number;
   impersonation?: ImpersonationOptions | false;
   /** Error tracking: omitted → on (occurrences kept 30 days), `false` → off, object → configured. */
   errors?: ErrorsOptions | false;
@@ -200,6 +211,8 @@ export interface ResolvedOptions {
   queues: unknown[];
   /** Data paths tying jobs to users and teams; null when that link is off. */
   jobLinks: Record<JobLinkKind, string | null>;
+  jobIndex: boolean;
+  queueBulkCap: number;
   /** Null when `errors: false`. */
   errors: { retentionDays: number } | null;
   live: ResolvedLiveOptions;
@@ -445,6 +458,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
 
   const jobLinks = resolveJobLinks(options.jobLinks);
+  if (options.jobIndex !== undefined && typeof options.jobIndex !== 'boolean') fail('jobIndex', 'true or false', options.jobIndex);
+  const queueBulkCap = options.queueBulkCap ?? 10_000;
+  if (typeof queueBulkCap !== 'number' || !Number.isInteger(queueBulkCap) || queueBulkCap < 1) fail('queueBulkCap', 'a whole number of jobs, at least 1', options.queueBulkCap);
   const errors = resolveErrors(options.errors);
   const live = resolveLiveOptions(options.live);
   // Last, once every other option is valid: a URL opens a pool, which must not leak on a thrown error.
@@ -494,6 +510,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     billing: resolveBilling(options.billing),
     queues,
     jobLinks,
+    jobIndex: options.jobIndex !== false,
+    queueBulkCap,
     impersonation: resolveImpersonation(options.impersonation),
     errors,
     live,

@@ -8,7 +8,7 @@
 import { DIALECTS, openTestDb, type TestDb } from './helpers/dialects';
 import { createHostSchema, insertUsers } from './helpers/host-schema';
 import { decoded } from './helpers/html';
-import { createTestApp, type TestApp } from './helpers/test-app';
+import { createTestApp, type SignedInAgent, type TestApp } from './helpers/test-app';
 import { openStream, serve, signInCookie, type Served } from './live-helpers';
 import { createFixture, LIBRARIES, sleep, uniquePrefix, type Library, type QueueFixture } from './queues/helpers/queue-fixtures';
 
@@ -62,6 +62,17 @@ afterAll(async () => {
   for (const library of LIBRARIES) await seeded[library]?.fx.close();
   await testDb?.destroy();
 });
+
+/** Reads a bulk action's progress page until the run has ended and its audit event is written. */
+async function finishedRun(agent: SignedInAgent['agent'], url: string): Promise<string> {
+  for (let i = 0; i < 300; i++) {
+    const page = await agent.get(url);
+    expect(page.status).toBe(200);
+    if (page.text.includes('with these counts')) return page.text;
+    await sleep(100);
+  }
+  throw new Error(`the bulk run at ${url} did not end within 30 s`);
+}
 
 async function auditRows(action: string) {
   const rows = await testDb.db.selectFrom('backstage_audit_events').selectAll().where('action', '=', action).orderBy('id').execute();
@@ -415,21 +426,22 @@ describe.each(LIBRARIES)('%s: superuser actions on a queue', (library) => {
     const { agent, csrf } = await as('superuser');
     const confirm = await agent.get(`/admin/dev/queues/${fx.name}/retry-failed`);
     expect(confirm.status).toBe(200);
-    expect(decoded(confirm.text)).toContain(`This will retry <span class="confirm-count">${failedBefore}</span> failed jobs.`);
+    expect(decoded(confirm.text)).toContain(`This will retry ${failedBefore} failed jobs: <span class="confirm-count">${failedBefore}</span> jobs.`);
     expect(confirm.text).toContain(`name="count" value="${failedBefore}"`);
     expect(confirm.text).toMatch(/data-confirm="Retry \d+ failed jobs in queue /);
 
     const res = await agent.post(`/admin/dev/queues/${fx.name}/retry-failed`).type('form').send({ _csrf: await csrf(), count: String(failedBefore), reason: 'after the SMTP outage' });
     expect(res.status).toBe(303);
+    expect(res.headers.location).toMatch(new RegExp(`^/admin/dev/queues/${fx.name}/runs/[0-9a-f-]{36}$`));
+    const run = await finishedRun(agent, res.headers.location);
+    expect(decoded(run)).toContain(`<strong data-run-field="done">${failedBefore}</strong> done`);
     expect(await fx.redis.zcard(fx.key('failed'))).toBe(0);
     const [event] = (await auditRows('queue.retry_all_failed')).filter((e) => e.subject_id === fx.name);
-    expect(event.data).toMatchObject({ queue: fx.name, confirmed: failedBefore, retried: failedBefore, skipped: 0, complete: true });
+    expect(event.data).toMatchObject({ queue: fx.name, confirmed: failedBefore, retried: failedBefore, skipped: 0, complete: true, cancelled: false });
     expect(event.reason).toBe('after the SMTP outage');
-    const flash = await agent.get(res.headers.location);
-    expect(decoded(flash.text)).toContain(`Retried ${failedBefore} failed jobs of queue "${fx.name}".`);
 
     const nothing = await agent.get(`/admin/dev/queues/${fx.name}/retry-failed`);
-    expect(decoded(nothing.text)).toContain('has no failed jobs right now');
+    expect(decoded(nothing.text)).toContain(`The queue has 0 failed jobs now`);
     const bad = await agent.post(`/admin/dev/queues/${fx.name}/retry-failed`).type('form').send({ _csrf: await csrf(), count: '-3' });
     expect(bad.status).toBe(400);
   });
@@ -439,23 +451,24 @@ describe.each(LIBRARIES)('%s: superuser actions on a queue', (library) => {
     const { agent, csrf } = await as('superuser');
     const none = await agent.get(`/admin/dev/queues/${fx.name}/clean?state=completed&hours=24`);
     expect(none.status).toBe(200);
-    expect(decoded(none.text)).toContain('has no completed jobs that finished more than 24 hours ago');
+    expect(decoded(none.text)).toContain('Nothing to do');
+    expect(decoded(none.text)).toMatch(/0 jobs of the \d+ completed jobs finished more than 24 hours ago/);
 
     const completedNow = await fx.redis.zcard(fx.key('completed'));
     await sleep(20);
     const confirm = await agent.get(`/admin/dev/queues/${fx.name}/clean?state=completed&hours=0`);
-    expect(decoded(confirm.text)).toContain(`This will permanently remove <span class="confirm-count">${completedNow}</span> completed jobs that finished more than 0 hours ago.`);
+    expect(decoded(confirm.text)).toContain(`This will clean ${completedNow} completed jobs older than 0 hours: <span class="confirm-count">${completedNow}</span> jobs.`);
     expect((await agent.get(`/admin/dev/queues/${fx.name}/clean?state=active&hours=1`)).status).toBe(400);
     expect((await agent.get(`/admin/dev/queues/${fx.name}/clean?state=completed&hours=99999`)).status).toBe(400);
 
     // Confirmed for 3 only: exactly 3 go, the oldest.
     const res = await agent.post(`/admin/dev/queues/${fx.name}/clean`).type('form').send({ _csrf: await csrf(), state: 'completed', hours: '0', count: '3' });
     expect(res.status).toBe(303);
+    const run = await finishedRun(agent, res.headers.location);
+    expect(decoded(run)).toContain('More jobs of that kind arrived or remained after the count you confirmed');
     expect(await fx.redis.zcard(fx.key('completed'))).toBe(completedNow - 3);
     const events = (await auditRows('queue.cleaned')).filter((e) => e.subject_id === fx.name);
     expect(events[0].data).toMatchObject({ queue: fx.name, state: 'completed', olderThanHours: 0, confirmed: 3, removed: 3, complete: false });
-    const flash = await agent.get(res.headers.location);
-    expect(decoded(flash.text)).toContain(`Removed 3 completed jobs older than 0 hours from queue "${fx.name}"; older ones remain`);
   });
 });
 

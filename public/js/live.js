@@ -18,7 +18,7 @@
 
   function setState(next) {
     state = next;
-    var texts = { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', stopped: 'Live updates stopped: reload the page', idle: 'Live' };
+    var texts = { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', stopped: 'Live updates stopped: reload the page', idle: 'Live', paused: 'Paused while hidden' };
     var nodes = document.querySelectorAll('[data-live-status]');
     for (var i = 0; i < nodes.length; i++) {
       nodes[i].hidden = false;
@@ -47,6 +47,7 @@
   function open() {
     reopenTimer = null;
     var wanted = topicsWanted();
+    if (document.hidden) return;
     if (source && wanted === sourceTopics && source.readyState !== 2) return;
     if (source) source.close();
     source = null;
@@ -85,6 +86,23 @@
     if (reopenTimer) return;
     reopenTimer = setTimeout(open, 30);
   }
+
+  // A hidden tab takes nothing: its stream closes, and the server stops reading
+  // for it (a poller runs only while some visible page watches its topic).
+  // Visible again, it reopens; the server sends the current state first.
+  document.addEventListener('visibilitychange', function () {
+    if (document.hidden) {
+      clearTimeout(reopenTimer);
+      reopenTimer = null;
+      clearTimeout(retryTimer);
+      if (source) source.close();
+      source = null;
+      sourceTopics = '';
+      setState('paused');
+    } else {
+      scheduleOpen();
+    }
+  });
 
   /** Calls `handler({ topic, origin, at, payload })` for each event on `topic`; returns the unsubscribe function. */
   function subscribe(url, topic, handler) {
@@ -300,6 +318,46 @@
       document.removeEventListener('backstage:instance', onInstance);
       off();
     };
+  });
+
+  // ---- A bulk queue action's progress ----
+
+  observe('[data-bulk-run][data-live-topic]', function (card) {
+    var id = card.getAttribute('data-bulk-run');
+    var SENTENCES = {
+      running: 'Running: batches of at most 1,000 jobs, with a pause between them.',
+      cancelling: 'Cancelling: it stops after the batch it is doing.',
+    };
+    var refreshing = false;
+    return subscribe(card.getAttribute('data-live-url'), card.getAttribute('data-live-topic'), function (event) {
+      var run = event.payload || {};
+      if (run.id !== id) return;
+      var bar = card.querySelector('[data-run-progress]');
+      if (bar) bar.value = Math.min(run.done + run.skipped, run.target);
+      ['done', 'skipped', 'target', 'batches'].forEach(function (field) {
+        var node = card.querySelector('[data-run-field="' + field + '"]');
+        if (node) node.textContent = NUMBER.format(run[field] || 0);
+      });
+      var status = card.querySelector('[data-run-status]');
+      if (status && SENTENCES[run.status]) {
+        status.setAttribute('data-run-status', run.status);
+        status.textContent = SENTENCES[run.status];
+      }
+      if (run.status === 'cancelling') {
+        var button = card.querySelector('[data-run-cancel] button');
+        if (button) button.disabled = true;
+      }
+      // Ended and its audit event written (or not): the server renders the final state.
+      if (run.audit !== 'pending' && !refreshing) {
+        refreshing = true;
+        fetch(window.location.pathname, { headers: { 'HX-Request': 'true' }, credentials: 'same-origin' })
+          .then(function (response) { return response.ok ? response.text() : null; })
+          .then(function (html) {
+            if (html && card.isConnected) card.outerHTML = html;
+          })
+          .catch(function () { refreshing = false; });
+      }
+    });
   });
 
   window.BackstageLive = {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../db/dialect';
@@ -5,7 +6,9 @@ import { findDatabase, type DatabaseSource } from '../init/find-database';
 import { detectHostProject, type HostProject } from '../init/host-project';
 import { proposeMapping, type DataSampler, type MappingProposal, type TableFacts } from '../init/propose-mapping';
 import { linesToPaste, proposedOptions, renderAdminFile } from '../init/render-file';
-import { planWrite, writeFile } from '../init/write-generated';
+import { planWrite, writeFile, type WritePlan } from '../init/write-generated';
+import { planHostTests, type HostTests } from '../init/host-tests';
+import { renderTestsFile } from '../init/render-tests';
 import { migrateToLatest } from '../migrations/migrate';
 import { checkTeamsModels } from '../models/check-teams-models';
 import { checkUsersModel } from '../models/schema-check';
@@ -81,33 +84,50 @@ async function confirm(io: CliIo, question: string): Promise<boolean | null> {
 export const initCommand: CliCommand = {
   name: 'init',
   summary: 'Add the console to this app: find the database, propose the mapping, write backstage.(js|ts).',
-  usage: `Usage: express-backstage init [--yes] [--db <url>] [--out <file>] [--mount <path>] [--force]
+  usage: `Usage: express-backstage init [--yes] [--db <url>] [--out <file>] [--mount <path>] [--app <file>] [--no-tests] [--force]
 
 Run it in your app's folder. It finds the database (--db, DATABASE_URL, .env, or
 a knexfile), reads its tables and proposes the mapping (users, roles as a string
 or a boolean such as is_admin, bans as a date, a flag or an inverted is_active,
 teams, memberships, invitations, subscriptions), shows what it matched and what
 not, then writes one file with createAdmin(...) in your app's language and module
-system, creates the console's own tables, and prints the lines to paste.
+system, creates the console's own tables, and prints the lines to paste. It also
+writes backstage.test.(js|ts) (jest if your app uses it, node:test otherwise):
+tests that load your app, sign in as an admin and check the console keeps working.
 
   --yes                 write without asking (needed when there is no terminal to ask in)
   --db <url>            postgres://…, mysql://… or sqlite:<file>
   --out <file>          where to write (default: backstage.js or .ts, in src/ if you have one;
                         .mjs/.cjs/.mts/.cts choose the module system)
   --mount <path>        where the console will live (default /admin)
-  --force               overwrite the file even if you edited it since init wrote it
+  --app <file>          the module that builds your Express app, for the tests to load
+                        (default: app.js, src/app.ts, … then package.json "main", server.js, index.js)
+  --no-tests            do not write the test file
+  --force               overwrite the files even if you edited them since init wrote them
   --skip-migrate        do not create the console's tables now`,
 
   async run(args, io) {
     const { values } = parseCommandArgs(
       'init',
       args,
-      { yes: { type: 'boolean', short: 'y' }, db: { type: 'string' }, out: { type: 'string' }, mount: { type: 'string' }, force: { type: 'boolean' }, 'skip-migrate': { type: 'boolean' } },
+      {
+        yes: { type: 'boolean', short: 'y' },
+        db: { type: 'string' },
+        out: { type: 'string' },
+        mount: { type: 'string' },
+        app: { type: 'string' },
+        'no-tests': { type: 'boolean' },
+        force: { type: 'boolean' },
+        'skip-migrate': { type: 'boolean' },
+      },
       0,
     );
     const mount = stringValue(values, 'mount') ?? '/admin';
     if (!/^\/[\w\-/.~]*$/.test(mount) || mount.length < 2) throw new UsageError(`init: --mount must be a path such as /admin, got "${mount}"`);
     const project = detectHostProject(io.cwd, stringValue(values, 'out'));
+    const appFlag = stringValue(values, 'app');
+    if (appFlag && !fs.existsSync(path.resolve(io.cwd, appFlag))) throw new UsageError(`init: --app ${appFlag}: no such file in ${io.cwd}`);
+    const tests: HostTests | null = values['no-tests'] ? null : planHostTests(io.cwd, project, appFlag);
     const source = await findDatabase(io.cwd, stringValue(values, 'db'), io.env);
     if (!source) throw new UsageError('init: no database found. Pass --db <url>, set DATABASE_URL (or put it in .env), or run init where your knexfile is.');
 
@@ -138,29 +158,47 @@ system, creates the console's own tables, and prints the lines to paste.
       const content = renderAdminFile({ project, source, proposal, cwd: io.cwd });
       const shown = path.relative(io.cwd, project.out);
       const plan = planWrite(project.out, content);
+      const testsFile = tests?.app ? renderTestsFile({ project, tests: { ...tests, app: tests.app }, proposal, mount, cwd: io.cwd }) : null;
+      const testsShown = tests ? path.relative(io.cwd, tests.file) : '';
+      const testsPlan: WritePlan | null = tests && testsFile ? planWrite(tests.file, testsFile) : null;
+      // An edited test file is the host's (its sign-in filled in): kept, and it does not stop the rest.
+      const writeTests = testsPlan !== null && testsPlan.action !== 'unchanged' && (testsPlan.action !== 'refuse' || values.force === true);
+      if (plan.action === 'refuse' && !values.force) {
+        io.out(`\n${plan.reason}; init would change it like this:\n`);
+        for (const line of plan.diff) io.out(`  ${line}`);
+        io.out(`\nNot written. Run init again with --force to overwrite ${shown}, or apply the changes you want by hand.`);
+        return 1;
+      }
+      const writeAdmin = plan.action !== 'unchanged';
       if (plan.action === 'unchanged') io.out(`${shown} is up to date.`);
-      else {
-        if (plan.action === 'refuse' && !values.force) {
-          io.out(`\n${plan.reason}; init would change it like this:\n`);
-          for (const line of plan.diff) io.out(`  ${line}`);
-          io.out(`\nNot written. Run init again with --force to overwrite ${shown}, or apply the changes you want by hand.`);
+      if ((writeAdmin || writeTests) && !values.yes) {
+        const names = [writeAdmin && shown, writeTests && testsShown].filter(Boolean).join(' and ');
+        const verb = (writeAdmin ? plan.action : testsPlan!.action) === 'create' ? 'Write' : 'Update';
+        const answer = await confirm(io, `\n${verb} ${names}?`);
+        if (answer === null) {
+          io.out(`\nThis is the file init would write to ${writeAdmin ? shown : testsShown}:\n`);
+          for (const line of (writeAdmin ? content : testsFile!).split('\n')) io.out(`  ${line}`);
+          io.out('Nothing written: there is no terminal to ask in. Run init again with --yes to write it.');
           return 1;
         }
-        if (!values.yes) {
-          const answer = await confirm(io, `\n${plan.action === 'create' ? 'Write' : 'Update'} ${shown}?`);
-          if (answer === null) {
-            io.out(`\nThis is the file init would write to ${shown}:\n`);
-            for (const line of content.split('\n')) io.out(`  ${line}`);
-            io.out('Nothing written: there is no terminal to ask in. Run init again with --yes to write it.');
-            return 1;
-          }
-          if (!answer) {
-            io.out('Nothing written.');
-            return 1;
-          }
+        if (!answer) {
+          io.out('Nothing written.');
+          return 1;
         }
+      }
+      if (writeAdmin) {
         writeFile(project.out, content);
         io.out(`\n${plan.action === 'create' ? 'Wrote' : 'Updated'} ${shown}.`);
+      }
+      if (tests && !tests.app) {
+        io.out(`\nNo tests written: no app module found (app.js, src/app.ts, server.js, package.json "main", …). Run init again with --app <the file that builds your Express app>.`);
+      } else if (tests && testsPlan) {
+        if (testsPlan.action === 'unchanged') io.out(`${testsShown} is up to date.`);
+        else if (writeTests) {
+          writeFile(tests.file, testsFile!);
+          io.out(`${testsPlan.action === 'create' ? 'Wrote' : 'Updated'} ${testsShown}: it loads ${path.relative(io.cwd, tests.app!)}, signs in as an admin it creates, and checks the console (${tests.runner === 'jest' ? 'jest' : 'node:test'}).`);
+        } else io.out(`${testsShown} was edited since init wrote it, so it is kept as it is (init --force rewrites it).`);
+        if (tests.appNote) io.out(`Note: ${tests.appNote}`);
       }
 
       if (!values['skip-migrate']) {
@@ -180,6 +218,10 @@ system, creates the console's own tables, and prints the lines to paste.
       if (proposal.options.noRoleColumn) io.out('  set BACKSTAGE_ADMINS=you@example.com in the app\'s environment (no role column was found)');
       else io.out(`  npx express-backstage grant you@example.com --role ${superuser}${dbFlag}${usersFlags(proposal)}`);
       io.out(`Check the setup any time: npx express-backstage doctor${dbFlag}${usersFlags(proposal)}`);
+      if (tests?.app) {
+        io.out(`\nThen run your tests (npm test). The console's own: ${tests.run}`);
+        io.out(`If they cannot sign in, correct signIn() at the top of ${testsShown}: init guessed POST /login.`);
+      }
       return 0;
     } finally {
       await database.close();

@@ -27,6 +27,8 @@ export interface Impersonation {
   routes(): Router;
   /** `admin.bannerHtml(req)`: the banner for this request, or '' when it is not impersonating. */
   bannerHtml(req: Request): string;
+  /** True when this console's guard ran for the request (the runtime doctor's "guard mounted" check). */
+  wasGuarded(req: Request): boolean;
 }
 
 /** Impersonation for one console: its guard, its console gate and its routes, sharing one runtime. */
@@ -43,5 +45,6 @@ export function createImpersonation(deps: ImpersonationDeps): Impersonation {
       return router;
     },
     bannerHtml: (req) => runtime.banners.get(req) ?? '',
+    wasGuarded: (req) => runtime.guarded.has(req),
   };
 }

@@ -12,7 +12,7 @@ export interface HostProject {
   tsImportsNeedJs: boolean;
 }
 
-function readJson(file: string): Record<string, any> | null {
+export function readJson(file: string): Record<string, any> | null {
   try {
     // tsconfig allows comments and trailing commas.
     const text = fs.readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|(^|[^:"'])\/\/.*$/gm, '$1').replace(/,(\s*[}\]])/g, '$1');

@@ -58,7 +58,7 @@ function tokenFromPage(html: string): string | null {
 }
 
 /** What the console's error page says (its notice, and the first line of the stack superusers see). */
-function pageSays(html: string): string {
+export function pageSays(html: string): string {
   const notice = /<div class="notice error"[^>]*>\s*<strong>([\s\S]*?)<\/strong>/.exec(html)?.[1];
   const stack = /<pre>([^\n<]*)/.exec(html)?.[1];
   const said = [notice, stack].filter((part): part is string => Boolean(part)).map((part) => decodeEntities(part.trim()));

@@ -42,25 +42,16 @@ export function countTiles(summaries: readonly QueueSummary[]): Record<string, {
 /** Registers the poller with the hub: it runs only while some page here watches `jobs`. */
 export function startQueueCountsFeed(hub: LiveHub, queues: readonly QueueAdapter[], pollMs: number, log: (message: string, err?: unknown) => void): void {
   if (queues.length === 0) return;
-  let last: string | null = null;
   const poller = new Poller(
     pollMs,
     async () => {
-      const snapshot = { kind: 'snapshot', tiles: countTiles(await summariseQueues(queues)) };
-      const json = JSON.stringify(snapshot);
-      if (json === last) return;
-      last = json;
-      // Not retained: the dashboard's own `jobs` snapshot stays the one replayed to late joiners.
-      hub.emitLocal(LIVE_TOPIC, snapshot);
+      // Sent every poll, changed or not: a tab that was hidden (its stream closed) and comes back is
+      // current within one interval. Pages only repaint tiles whose text changed. Not retained: the
+      // dashboard's own `jobs` snapshot stays the one replayed to late joiners.
+      hub.emitLocal(LIVE_TOPIC, { kind: 'snapshot', tiles: countTiles(await summariseQueues(queues)) });
     },
     log,
   );
-  hub.onWatch(LIVE_TOPIC, {
-    start: () => poller.start(),
-    stop: () => {
-      poller.stop();
-      last = null;
-    },
-  });
+  hub.onWatch(LIVE_TOPIC, { start: () => poller.start(), stop: () => poller.stop() });
   hub.listen(LIVE_TOPIC, () => poller.poke(250));
 }

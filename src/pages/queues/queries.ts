@@ -87,8 +87,6 @@ export async function countFinishedBefore(queue: QueueAdapter, state: CleanableS
   return total - low;
 }
 
-/** How many jobs one click of a bulk action touches at most: the rest waits for another click, so a request never runs for minutes. */
-export const BULK_LIMITS = { retryAllFailed: 10_000, clean: 100_000 } as const;
 
 // ---- jobs tied to users and teams (jobLinks) ----
 

@@ -19,14 +19,15 @@
  * NOT in the audit log, and the failure is logged.
  */
 import express, { type Request, type Response, type Router } from 'express';
-import { z } from 'zod';
-import type { AuditEventInput } from '../../audit/audit-log';
 import type { ConsoleContext } from '../../console-context';
 import { requireSuperuser } from '../../http/gate';
 import { jobIndexOf } from '../../queues/job-index';
 import { handle } from '../../http/handle';
-import { badRequest, HttpError, notFound } from '../../http/http-error';
-import { operatorOf, requestMeta } from '../../http/operator';
+import { bulkRoutes } from './bulk-routes';
+import type { BulkRuns } from './bulk-runs';
+import { changeRecorder, jobOf, jobSubject, jobUrl, notSupported, queueOf, queueSubject, queueUrl, readReason } from './route-helpers';
+import { HttpError, notFound } from '../../http/http-error';
+import { operatorOf } from '../../http/operator';
 import { setFlash } from '../../http/render';
 import type { LiveHub } from '../../live/live-hub';
 import { readDataPath } from '../../queues/job-search';
@@ -38,14 +39,12 @@ import {
   FIND_SCAN_LIMIT,
   LOG_PAGE_SIZE,
   PAGE_SIZES,
-  parseCleanChoice,
-  parseConfirmedCount,
   parseJobPageParams,
   parseLinkedParams,
   parseQueuePageParams,
   pathValue,
 } from './params';
-import { BULK_LIMITS, countFinishedBefore, findQueue, jobsForLinks, jobsOfState, queueErrorMessage, summariseQueues, type QueueSummary } from './queries';
+import { jobsForLinks, jobsOfState, summariseQueues, type QueueSummary } from './queries';
 
 export interface QueuesPageDeps {
   /** The live hub, or null when `live: false` (the overview then polls its counts every 5 s). */
@@ -54,81 +53,18 @@ export interface QueuesPageDeps {
   queues: readonly QueueAdapter[];
   pollMs: number;
   log: (message: string, err?: unknown) => void;
-}
-
-const reasonForm = z.object({
-  reason: z
-    .string()
-    .trim()
-    .max(500, { error: 'The note must be at most 500 characters.' })
-    .optional()
-    .transform((value) => value || null),
-});
-
-function readReason(req: Request): string | null {
-  const form = reasonForm.safeParse({ reason: (req.body ?? {}).reason });
-  if (!form.success) throw badRequest('The form is not valid.', form.error.issues.map((issue) => issue.message));
-  return form.data.reason;
-}
-
-function queueOf(ctx: ConsoleContext, req: Request): QueueAdapter {
-  const name = pathValue(req.params.name, 'queue name');
-  const queue = findQueue(ctx.queues, name);
-  if (!queue) {
-    const known = ctx.queues.map((q) => q.name);
-    throw notFound(`No queue named "${name}". ${known.length ? `The console has: ${known.join(', ')}.` : 'No queues are connected (options.queues).'}`);
-  }
-  return queue;
-}
-
-async function jobOf(queue: QueueAdapter, req: Request): Promise<JobView> {
-  const id = pathValue(req.params.id, 'job id');
-  const job = await queue.getJob(id);
-  if (!job) throw notFound(`Queue "${queue.name}" has no job ${id}. It may have been removed, or cleaned after it finished.`);
-  return job;
-}
-
-function queueUrl(req: Request, queue: string, query: Record<string, string | number> = {}): string {
-  const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
-  return `${req.baseUrl}/dev/queues/${encodeURIComponent(queue)}${qs ? `?${qs}` : ''}`;
-}
-
-function jobUrl(req: Request, queue: string, id: string): string {
-  return `${req.baseUrl}/dev/queues/${encodeURIComponent(queue)}/jobs/${encodeURIComponent(id)}`;
-}
-
-function queueSubject(queue: QueueAdapter) {
-  return { type: 'queue', id: queue.name, label: queue.name };
-}
-
-function jobSubject(job: JobView) {
-  return { type: 'job', id: `${job.queue}:${job.id}`, label: `${job.queue} #${job.id} ${job.name}` };
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-}
-
-function notSupported(queue: QueueAdapter, what: string): HttpError {
-  return new HttpError(501, `Queue "${queue.name}" does not support ${what}: its adapter does not implement it.`);
+  /** The bulk actions' runs (shared with `admin.close()`, which stops them). */
+  runs: BulkRuns;
+  /** `options.queueBulkCap`. */
+  bulkCap: number;
 }
 
 export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps): Router {
   const router = express.Router();
   if (deps.hub) startQueueCountsFeed(deps.hub, deps.queues, deps.pollMs, deps.log);
 
-  /** Writes the audit event of a change already made in Redis (see the ordering note above). */
-  async function recordChange(ctx: ConsoleContext, req: Request, res: Response, event: Omit<AuditEventInput, 'actor' | 'ip' | 'userAgent'>, done: string): Promise<void> {
-    try {
-      await ctx.audit.record({ ...event, actor: operatorOf(res), ...requestMeta(req) });
-    } catch (err) {
-      deps.log(`express-backstage: ${event.action} was done in Redis but its audit event could not be written`, err);
-      throw new HttpError(
-        503,
-        `${done}, but writing it to the audit log failed (the database refused it or did not answer), so this change is NOT in the audit log. Note what you did and tell engineering.`,
-      );
-    }
-  }
+  const recordChange = changeRecorder(deps.log);
+  router.use(bulkRoutes(context, { runs: deps.runs, cap: deps.bulkCap, withLive: deps.hub !== null }));
 
   router.get(
     '/dev/queues',
@@ -208,6 +144,8 @@ export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps
           can: {
             pause: isSuperuser && summary.canPause,
             retryAll: isSuperuser && queue.supports('retryAllFailed'),
+            promoteAll: isSuperuser && queue.supports('promoteAllDelayed'),
+            removeAll: isSuperuser && queue.supports('removeAll'),
             clean: isSuperuser && queue.supports('clean'),
           },
           isSuperuser,
@@ -216,6 +154,11 @@ export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps
           statusText,
           fmt,
           indexProgress,
+          bulkCap: deps.bulkCap,
+          activeRun: (() => {
+            const run = deps.runs.activeFor(queue.name);
+            return run ? { title: run.title, done: run.done, target: run.target, url: `${req.baseUrl}/dev/queues/${encodeURIComponent(queue.name)}/runs/${encodeURIComponent(run.id)}` } : null;
+          })(),
         },
         { title: queue.name, section: 'dev', fragment: 'queues/_results', status: missing ? 404 : 200 },
       );
@@ -240,117 +183,6 @@ export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps
         setFlash(req, 'success', `${done}.`);
       }
       res.redirect(303, queueUrl(req, queue.name));
-    }),
-  );
-
-  router.get(
-    '/dev/queues/:name/retry-failed',
-    requireSuperuser,
-    handle(async (req, res) => {
-      const ctx = context();
-      const queue = queueOf(ctx, req);
-      if (!queue.supports('retryAllFailed')) throw notSupported(queue, 'retrying all failed jobs');
-      const failed = (await queue.counts()).failed;
-      const count = Math.min(failed, BULK_LIMITS.retryAllFailed);
-      await ctx.renderer.page(
-        req,
-        res,
-        'queues/confirm',
-        { queue: { name: queue.name }, action: 'retry-failed', count, total: failed, limit: BULK_LIMITS.retryAllFailed, choice: null, fmt },
-        { title: `Retry failed jobs · ${queue.name}`, section: 'dev' },
-      );
-    }),
-  );
-
-  router.post(
-    '/dev/queues/:name/retry-failed',
-    requireSuperuser,
-    handle(async (req, res) => {
-      const ctx = context();
-      const queue = queueOf(ctx, req);
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const count = parseConfirmedCount(body, BULK_LIMITS.retryAllFailed);
-      const reason = readReason(req);
-      if (!queue.supports('retryAllFailed')) throw notSupported(queue, 'retrying all failed jobs');
-      const back = queueUrl(req, queue.name, { state: 'failed' });
-      if (count === 0) {
-        setFlash(req, 'success', `Nothing was retried: queue "${queue.name}" had no failed jobs when you confirmed.`);
-        res.redirect(303, back);
-        return;
-      }
-      const base = { action: 'queue.retry_all_failed', subject: queueSubject(queue), reason } as const;
-      let result;
-      try {
-        result = await queue.retryAllFailed({ max: count });
-      } catch (err) {
-        // Some jobs may already be retried: the attempt and its error are audited before the error page.
-        await recordChange(ctx, req, res, { ...base, data: { queue: queue.name, confirmed: count, error: queueErrorMessage(err) } }, 'The retry stopped partway');
-        throw err;
-      }
-      const done = `Retried ${plural(result.retried, 'failed job')} of queue "${queue.name}"`;
-      await recordChange(ctx, req, res, { ...base, data: { queue: queue.name, confirmed: count, ...result } }, done);
-      const notes = [
-        result.skipped > 0 ? `${plural(result.skipped, 'job')} could not be retried (a worker held it, or it was removed meanwhile)` : '',
-        !result.complete ? 'more failed jobs remain: run it again to retry the next batch' : '',
-      ].filter(Boolean);
-      setFlash(req, 'success', `${done}${notes.length ? `; ${notes.join('; ')}` : ''}.`);
-      res.redirect(303, back);
-    }),
-  );
-
-  router.get(
-    '/dev/queues/:name/clean',
-    requireSuperuser,
-    handle(async (req, res) => {
-      const ctx = context();
-      const queue = queueOf(ctx, req);
-      if (!queue.supports('clean')) throw notSupported(queue, 'cleaning');
-      const choice = parseCleanChoice(req.query as Record<string, unknown>);
-      const total = (await queue.counts())[choice.state];
-      // Redis compares finish times with its own clock's idea of now, so the count does too.
-      const older = await countFinishedBefore(queue, choice.state, Date.now() - choice.hours * 3_600_000, total);
-      const count = Math.min(older, BULK_LIMITS.clean);
-      await ctx.renderer.page(
-        req,
-        res,
-        'queues/confirm',
-        { queue: { name: queue.name }, action: 'clean', count, total, older, limit: BULK_LIMITS.clean, choice, fmt },
-        { title: `Clean ${choice.state} jobs · ${queue.name}`, section: 'dev' },
-      );
-    }),
-  );
-
-  router.post(
-    '/dev/queues/:name/clean',
-    requireSuperuser,
-    handle(async (req, res) => {
-      const ctx = context();
-      const queue = queueOf(ctx, req);
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const choice = parseCleanChoice(body);
-      const count = parseConfirmedCount(body, BULK_LIMITS.clean);
-      const reason = readReason(req);
-      if (!queue.supports('clean')) throw notSupported(queue, 'cleaning');
-      const back = queueUrl(req, queue.name, { state: choice.state });
-      const age = plural(choice.hours, 'hour');
-      if (count === 0) {
-        setFlash(req, 'success', `Nothing was removed: queue "${queue.name}" had no ${choice.state} jobs older than ${age} when you confirmed.`);
-        res.redirect(303, back);
-        return;
-      }
-      const base = { action: 'queue.cleaned', subject: queueSubject(queue), reason } as const;
-      const facts = { queue: queue.name, state: choice.state, olderThanHours: choice.hours, confirmed: count };
-      let result;
-      try {
-        result = await queue.clean(choice.state, choice.hours * 3_600_000, { max: count });
-      } catch (err) {
-        await recordChange(ctx, req, res, { ...base, data: { ...facts, error: queueErrorMessage(err) } }, 'The clean stopped partway');
-        throw err;
-      }
-      const done = `Removed ${plural(result.removed, `${choice.state} job`)} older than ${age} from queue "${queue.name}"`;
-      await recordChange(ctx, req, res, { ...base, data: { ...facts, ...result } }, done);
-      setFlash(req, 'success', `${done}${result.complete ? '' : '; older ones remain: run it again to remove the next batch'}.`);
-      res.redirect(303, back);
     }),
   );
 

@@ -1,0 +1,205 @@
+import path from 'node:path';
+import type { HostProject } from './host-project';
+import type { HostTests } from './host-tests';
+import type { MappingProposal } from './propose-mapping';
+import { checksum, importPath, toSource } from './render-file';
+
+const MARK = 'backstage-init:';
+
+export interface RenderTestsInput {
+  project: HostProject;
+  tests: HostTests & { app: string };
+  proposal: MappingProposal;
+  mount: string;
+  cwd: string;
+}
+
+/** The role values the test users get: an operator role, and a role the host's plain users have. */
+export function testRoles(proposal: MappingProposal): { operator: string; plain: string } {
+  const roles = proposal.options.roles ?? ['admin', 'superuser'];
+  const superusers = proposal.options.superuserRoles ?? ['superuser'];
+  const plain = (proposal.roleValues ?? []).find((value) => !roles.includes(value) && !superusers.includes(value)) ?? 'user';
+  return { operator: roles.find((role) => !superusers.includes(role)) ?? roles[0], plain };
+}
+
+function usersTable(proposal: MappingProposal): string {
+  return proposal.models.find((model) => model.model === 'users')?.table ?? 'users';
+}
+
+/**
+ * The test file init writes into the host: it loads the host's own app,
+ * creates an admin and a plain user through the console's mapping, signs them
+ * in through a hook the host can correct, and checks the console's pages, role
+ * gate and CSRF protection. Its first check reports what changed in the schema
+ * when the console can no longer start.
+ */
+export function renderTestsFile(input: RenderTestsInput): string {
+  const { project, tests, proposal, mount, cwd } = input;
+  const ts = project.language === 'ts';
+  const esm = ts || project.moduleSystem === 'esm';
+  const jest = tests.runner === 'jest';
+  const t = (typed: string, plain = '') => (ts ? typed : plain);
+  const adminSpecifier = importPath(tests.file, project.out, project);
+  const appSpecifier = importPath(tests.file, tests.app, project);
+  const appShown = path.relative(cwd, tests.app).split(path.sep).join('/');
+  const roles = testRoles(proposal);
+  const table = usersTable(proposal);
+  const after = jest ? 'afterAll' : 'after';
+  const timeout = jest ? ', 30_000' : '';
+  const helpers = ['consolePages', 'consoleReady', 'consoleSays', 'createTestUser', 'removeTestUsers', 'signedInAgent'];
+
+  const imports = esm
+    ? [
+        ...(jest ? [] : [`import { ${after}, test } from 'node:test';`]),
+        "import assert from 'node:assert/strict';",
+        `import { ${helpers.join(', ')}${ts ? ', type ConsoleAgent, type TestUser' : ''} } from 'express-backstage/testing';`,
+        `import { admin } from ${toSource(adminSpecifier)};`,
+        '// The app under test: the module that builds your Express app (without listening).',
+        `import * as appModule from ${toSource(appSpecifier)};`,
+      ]
+    : [
+        ...(jest ? [] : [`const { ${after}, test } = require('node:test');`]),
+        "const assert = require('node:assert/strict');",
+        `const { ${helpers.join(', ')} } = require('express-backstage/testing');`,
+        `const { admin } = require(${toSource(adminSpecifier)});`,
+        '// The app under test: the module that builds your Express app (without listening).',
+        `const appModule = require(${toSource(appSpecifier)});`,
+      ];
+  const anyModule = ts ? '(appModule as any)' : 'appModule';
+
+  const lines = [
+    '//',
+    `// What it checks, at ${mount}: the console starts against this app's database (and when it cannot, the`,
+    '// first test says what changed), every console page answers 200 to an admin, anonymous visitors and',
+    '// signed-in users who are not admins are refused, a form sent without the CSRF token is refused, and the',
+    `// users list shows a user this test created. It creates two users in "${table}" (an admin and a plain`,
+    '// user) and deletes them at the end, so run it against a development or test database.',
+    '//',
+    `// The app it loads: ${appShown}. To test another module, change the appModule import below, or run`,
+    '// `npx express-backstage init --app <file> --force` (which rewrites this file).',
+    `// Run it: ${tests.run}`,
+    ...imports,
+    '',
+    `const app = ${anyModule}.app ?? ${anyModule}.default ?? appModule;`,
+    `const MOUNT = ${toSource(mount)};`,
+    '',
+    "// ---- Your app's side. init cannot know these, so they are guesses: correct them if the tests say so. ----",
+    '',
+    '/** The password the test users sign in with (signIn sends it). */',
+    "const TEST_PASSWORD = 'backstage-test-password';",
+    '',
+    '/**',
+    ' * Signs a supertest agent in as `user` ({ id, email, role, row }) the way your app does. This guess posts',
+    ' * your login form. If you sign in elsewhere, or check a password hash, change it: store a hash of',
+    ' * TEST_PASSWORD in userColumns below, or call a sign-in route your app only has in tests.',
+    ' */',
+    `async function signIn(agent${t(': any')}, user${t(': TestUser')})${t(': Promise<void>')} {`,
+    "  await agent.post('/login').type('form').send({ email: user.email, password: TEST_PASSWORD });",
+    '}',
+    '',
+    `/** Columns your users table requires that the console does not map (a password hash, a tenant id). */`,
+    `function userColumns(_user${t(': { email: string; role: string }')})${t(': Record<string, unknown>')} {`,
+    '  return {};',
+    '}',
+    '',
+    "/** Ends what would keep the test process alive: the console's connections, and your app's database handles. */",
+    `async function closeApp()${t(': Promise<void>')} {`,
+    '  await admin.close();',
+    '  await closeExported(appModule);',
+    '}',
+    '',
+    '// ---- The checks ----',
+    '',
+    'const stamp = `${Date.now()}-${process.pid}`;',
+    `const created${t(': TestUser[]')} = [];`,
+    ...(ts ? ['interface World {', '  operator: TestUser;', '  customer: TestUser;', '  agent: ConsoleAgent;', '}'] : []),
+    `let world${t(': Promise<World> | undefined')};`,
+    '',
+    `async function makeUser(fields${t(': { email: string; role: string }')})${t(': Promise<TestUser>')} {`,
+    ...(proposal.options.noRoleColumn
+      ? [
+          '  // No role column: the console lets in the emails listed in BACKSTAGE_ADMINS.',
+          `  if (fields.role === ${toSource(roles.operator)}) process.env.BACKSTAGE_ADMINS = [process.env.BACKSTAGE_ADMINS, fields.email].filter(Boolean).join(',');`,
+        ]
+      : []),
+    '  const user = await createTestUser(admin, { ...fields, columns: userColumns(fields) });',
+    '  created.push(user);',
+    '  return user;',
+    '}',
+    '',
+    '/** The users and the signed-in admin every check shares, made once. */',
+    `function setUp()${t(': Promise<World>')} {`,
+    '  world ??= (async () => {',
+    '    await consoleReady(admin);',
+    `    const operator = await makeUser({ email: \`backstage-admin-\${stamp}@example.test\`, role: ${toSource(roles.operator)} });`,
+    `    const customer = await makeUser({ email: \`backstage-user-\${stamp}@example.test\`, role: ${toSource(roles.plain)} });`,
+    '    const agent = await signedInAgent(app, { mount: MOUNT, signIn: (agent) => signIn(agent, operator) });',
+    "    await agent.csrf(); // fails here, saying why, when signIn did not sign the admin in",
+    '    return { operator, customer, agent };',
+    '  })();',
+    '  return world;',
+    '}',
+    '',
+    "test(\"the console starts against this app's database\", async () => {",
+    '  await consoleReady(admin);',
+    `}${timeout});`,
+    '',
+    "test('an admin sees every console page', async () => {",
+    '  const { agent, operator } = await setUp();',
+    `  const failures${t(': string[]')} = [];`,
+    '  for (const page of consolePages(admin, { userId: operator.id })) {',
+    '    const res = await agent.get(`${MOUNT}${page}`);',
+    '    if (res.status !== 200) failures.push(`GET ${MOUNT}${page} ${consoleSays(res)}`);',
+    '  }',
+    "  assert.deepEqual(failures, [], `Console pages that did not answer 200:\\n${failures.join('\\n')}`);",
+    `}${timeout});`,
+    '',
+    "test('anonymous visitors are sent to sign in', async () => {",
+    '  const anonymous = await signedInAgent(app, { mount: MOUNT, signIn: () => {} });',
+    '  const res = await anonymous.get(`${MOUNT}/users`).redirects(0);',
+    '  assert.ok([302, 303, 401].includes(res.status), `GET ${MOUNT}/users without signing in ${consoleSays(res)} Expected a redirect to sign in (303) or 401.`);',
+    `}${timeout});`,
+    '',
+    "test('a signed-in user who is not an admin is refused', async () => {",
+    '  const { customer } = await setUp();',
+    '  const agent = await signedInAgent(app, { mount: MOUNT, signIn: (agent) => signIn(agent, customer) });',
+    '  const res = await agent.get(`${MOUNT}/users`).redirects(0);',
+    '  assert.equal(res.status, 403, `GET ${MOUNT}/users as ${customer.email} (role ${customer.role}) ${consoleSays(res)} Expected 403; a redirect means signIn did not sign them in.`);',
+    `}${timeout});`,
+    '',
+    "test('a form sent without the CSRF token is refused', async () => {",
+    '  const { agent, customer } = await setUp();',
+    "  const res = await agent.post(`${MOUNT}/users/${encodeURIComponent(customer.id)}/ban`).type('form').send({ reason: 'CSRF check' });",
+    '  assert.equal(res.status, 403, `POST ${MOUNT}/users/${customer.id}/ban without a CSRF token ${consoleSays(res)} Expected 403.`);',
+    `}${timeout});`,
+    '',
+    "test('the users list shows a user this test created', async () => {",
+    '  const { agent, customer } = await setUp();',
+    '  const res = await agent.get(`${MOUNT}/users?q=${encodeURIComponent(customer.email)}`);',
+    '  assert.equal(res.status, 200, `GET ${MOUNT}/users?q=${customer.email} ${consoleSays(res)}`);',
+    '  assert.ok(res.text.includes(customer.email), `The users list searched for ${customer.email} does not show it.`);',
+    `}${timeout});`,
+    '',
+    `${after}(async () => {`,
+    '  if (created.length > 0) await removeTestUsers(admin, created);',
+    '  await closeApp();',
+    '});',
+    '',
+    "/** Ends the database handles your app module exports under the usual names (db, knex, pool, sequelize, prisma). */",
+    `async function closeExported(mod${t(': any')})${t(': Promise<void>')} {`,
+    "  for (const name of ['db', 'knex', 'pool', 'sequelize', 'prisma']) {",
+    '    const handle = mod?.[name];',
+    '    if (!handle || handle === app) continue;',
+    "    const method = ['destroy', '$disconnect', 'end', 'close'].find((m) => typeof handle[m] === 'function');",
+    '    if (method) await handle[method]();',
+    '  }',
+    '}',
+    '',
+  ];
+  const body = lines.join('\n');
+  const header = [
+    "// Checks that this app's operator console keeps working as the app changes; written by `npx express-backstage init`.",
+    `// Edit it freely: init will not overwrite it once edited, unless --force. ${MARK}${checksum(body)}`,
+  ];
+  return `${header.join('\n')}\n${body}`;
+}
