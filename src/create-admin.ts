@@ -37,6 +37,8 @@ import { teamScope, teamScopeRoutes } from './pages/teams/scope';
 import type { CaptureContext } from './errors/error-capture';
 import { errorTracking } from './errors/error-tracking';
 import { createImpersonation } from './impersonation/create-impersonation';
+import { runtimeFindings } from './doctor/runtime-doctor';
+import type { Finding as DoctorFinding } from './doctor/run-doctor';
 import { CONSOLE_INTERNALS, type ConsoleInternals, type ObservedRequests } from './console-internals';
 
 /** The console: an Express router with a few named extras. */
@@ -102,6 +104,16 @@ export interface Admin extends Router {
   createSearchIndexes(): Promise<SearchIndexResult[]>;
   /** Resolves when the schema mapping has been checked; rejects with the reason when it is wrong. */
   ready(): Promise<void>;
+  /**
+   * The checks only the running app can answer, as `npx express-backstage doctor` prints them: the
+   * console starts against the schema, the session store it sees (the MemoryStore in production is a
+   * warning), and whether `admin.guard` runs before the console (given `app`: before your routes too,
+   * read from the app's middleware stack). `doctor --app <file>` runs it for you.
+   *
+   * @example
+   * app.get('/healthz/backstage', async (_req, res) => res.json(await admin.doctor({ app })));
+   */
+  doctor(options?: { app?: unknown }): Promise<DoctorFinding[]>;
   /** Stops timers and connections the console opened (its own pool when `db` was a URL). The host's db, pool and queues stay open. */
   close(): Promise<void>;
 }
@@ -222,7 +234,7 @@ export function createAdmin(options: AdminOptions): Admin {
   router.use(teamScopeRoutes(currentContext));
   router.use(billingRoutes(currentContext));
   router.use(errors.routes(currentContext));
-  const bulkRuns = new BulkRuns(live.hub, live.hub?.instanceId ?? 'this process', log);
+  const bulkRuns = new BulkRuns(live.hub, live.hub?.instanceId ?? 'this process', resolved.queueBulkPauseMs, log);
   router.use(queuesRoutes(currentContext, { hub: live.hub, queues, pollMs: resolved.live.pollMs, log, runs: bulkRuns, bulkCap: resolved.queueBulkCap }));
 
   router.use((req: Request, _res: Response, next: NextFunction) => next(notFound(`Nothing in the console at ${req.path}.`)));
@@ -239,6 +251,7 @@ export function createAdmin(options: AdminOptions): Admin {
   router.ready = () => readyPromise;
   const internals: ConsoleInternals = { options: resolved, dialect, ready: readyPromise, context: currentContext, wasGuarded: impersonation.wasGuarded, guard: impersonation.guard, observed };
   Object.defineProperty(router, CONSOLE_INTERNALS, { value: internals });
+  router.doctor = (doctorOptions = {}) => runtimeFindings(internals, { app: doctorOptions.app });
   router.errorHandler = errors.errorHandler;
   router.captureError = errors.captureError;
   let closed: Promise<void> | null = null;

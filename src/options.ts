@@ -157,6 +157,8 @@ export interface AdminOptions {
    * needs a second confirmation where the operator types the number. Default 10,000.
    */
   queueBulkCap?: number;
+  /** Milliseconds a bulk queue action waits between two batches of 1,000 jobs, leaving Redis to the app's workers. Default 25. */
+  queueBulkPauseMs?: number;
   impersonation?: ImpersonationOptions | false;
   /** Error tracking: omitted → on (occurrences kept 30 days), `false` → off, object → configured. */
   errors?: ErrorsOptions | false;
@@ -213,6 +215,7 @@ export interface ResolvedOptions {
   jobLinks: Record<JobLinkKind, string | null>;
   jobIndex: boolean;
   queueBulkCap: number;
+  queueBulkPauseMs: number;
   /** Null when `errors: false`. */
   errors: { retentionDays: number } | null;
   live: ResolvedLiveOptions;
@@ -461,6 +464,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (options.jobIndex !== undefined && typeof options.jobIndex !== 'boolean') fail('jobIndex', 'true or false', options.jobIndex);
   const queueBulkCap = options.queueBulkCap ?? 10_000;
   if (typeof queueBulkCap !== 'number' || !Number.isInteger(queueBulkCap) || queueBulkCap < 1) fail('queueBulkCap', 'a whole number of jobs, at least 1', options.queueBulkCap);
+  const queueBulkPauseMs = options.queueBulkPauseMs ?? 25;
+  if (typeof queueBulkPauseMs !== 'number' || !Number.isInteger(queueBulkPauseMs) || queueBulkPauseMs < 0 || queueBulkPauseMs > 60_000) {
+    fail('queueBulkPauseMs', 'a whole number of milliseconds from 0 to 60000', options.queueBulkPauseMs);
+  }
   const errors = resolveErrors(options.errors);
   const live = resolveLiveOptions(options.live);
   // Last, once every other option is valid: a URL opens a pool, which must not leak on a thrown error.
@@ -512,6 +519,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     jobLinks,
     jobIndex: options.jobIndex !== false,
     queueBulkCap,
+    queueBulkPauseMs,
     impersonation: resolveImpersonation(options.impersonation),
     errors,
     live,

@@ -59,6 +59,13 @@ const MATRIX: Record<string, Row> = {
   'POST /dev/queues/:name/retry-failed': { ...SUPERUSER_ACTION, body: { count: '0' } },
   'GET /dev/queues/:name/clean': { admin: 403, superuser: 200 },
   'POST /dev/queues/:name/clean': { ...SUPERUSER_ACTION, body: { state: 'completed', hours: '24', count: '0' } },
+  'GET /dev/queues/:name/promote-delayed': { admin: 403, superuser: 200 },
+  'POST /dev/queues/:name/promote-delayed': { ...SUPERUSER_ACTION, body: { count: '0' } },
+  'GET /dev/queues/:name/remove-all': { admin: 403, superuser: 200 },
+  'POST /dev/queues/:name/remove-all': { ...SUPERUSER_ACTION, body: { state: 'waiting', count: '0' } },
+  // A finished run (the fixture's), so cancelling it is the "already ended" redirect for every run.
+  'GET /dev/queues/:name/runs/:id': PAGE,
+  'POST /dev/queues/:name/runs/:id/cancel': SUPERUSER_ACTION,
   'POST /dev/queues/:name/index-backfill': SUPERUSER_ACTION,
   'GET /dev/queues/:name/jobs/:id': PAGE,
   // Each visitor acts on a job of its own (see jobFor), so both get the success status.
@@ -95,6 +102,7 @@ describe('authorisation matrix (SQLite)', () => {
   let host: TestApp;
   let errorId: string;
   let impersonationId: string;
+  let runId: string;
   let ids: Record<Visitor | 'target' | 'team' | 'invitation', string>;
   // A real Bull queue, so queue and job routes resolve: per visitor, a failed, a delayed and a removable job.
   let queue: Bull.Queue;
@@ -128,7 +136,13 @@ describe('authorisation matrix (SQLite)', () => {
       jobFor[visitor].promote = String((await queue.add({ teamId: team }, { delay: 3_600_000 })).id);
       jobFor[visitor].remove = String((await queue.add({ teamId: team }, { delay: 3_600_000 })).id);
     }
+    await queue.add({ teamId: team });
     host = await createTestApp({ db: testDb.db, admin: { impersonation: { signIn: sessionUserIdSignIn }, queues: [queue] } });
+    // One bulk run (removing the paused job above), so /runs/:id has something to show.
+    const operator = await host.agentAs(superuser);
+    const started = await operator.agent.post('/admin/dev/queues/matrix/remove-all').type('form').send({ _csrf: await operator.csrf(), state: 'paused', count: '1' });
+    runId = /\/runs\/([^/]+)$/.exec(started.headers.location ?? '')![1];
+    for (let i = 0; i < 100 && !(await operator.agent.get(started.headers.location)).text.includes('with these counts'); i++) await new Promise((r) => setTimeout(r, 50));
     // One captured error group, so /errors/:id has something to show.
     const seen = new Date().toISOString();
     await testDb.db
@@ -154,6 +168,7 @@ describe('authorisation matrix (SQLite)', () => {
   function concrete(path: string, visitor: 'admin' | 'superuser' = 'admin'): string {
     if (path === '/live') return '/live?topics=signups';
     if (path === '/dev/linked-jobs') return `/dev/linked-jobs?team=${ids.team}`;
+    if (path.startsWith('/dev/queues/:name/runs/')) return path.replace(':name', 'matrix').replace(':id', runId);
     if (path.startsWith('/dev/queues/')) {
       const verb = /\/(retry|promote|remove)$/.exec(path)?.[1] ?? 'retry';
       return path.replace(':name', 'matrix').replace(':id', jobFor[visitor][verb]);

@@ -418,11 +418,11 @@ export abstract class BaseQueueAdapter implements QueueAdapter {
     let exhausted = false;
     let cancelled = false;
     while (progress.done + progress.skipped < limit) {
+      if (progress.batches > 0 && options.pauseMs) await sleep(options.pauseMs);
       if (options.signal?.aborted) {
         cancelled = true;
         break;
       }
-      if (progress.batches > 0 && options.pauseMs) await sleep(options.pauseMs);
       const want = Math.min(batchSize, limit - progress.done - progress.skipped);
       const page = await this.listJobs(state, { start: progress.skipped, size: want });
       if (page.jobs.length === 0) {

@@ -296,11 +296,12 @@ export abstract class RedisQueueAdapter<TJob> extends BaseQueueAdapter {
         let skippedHere = 0;
         for (;;) {
           if (progress.done + progress.skipped >= limit) break run;
+          // Paused first, so a cancel that arrives during the pause is seen before the next batch.
+          if (progress.batches > 0 && options.pauseMs) await sleep(options.pauseMs);
           if (options.signal?.aborted) {
             cancelled = true;
             break run;
           }
-          if (progress.batches > 0 && options.pauseMs) await sleep(options.pauseMs);
           const want = Math.min(batchSize, limit - progress.done - progress.skipped);
           const ids = await this.read(action, (client) => this.oldestIds(client, segment, skippedHere, want));
           if (ids.length === 0) {
@@ -359,11 +360,11 @@ export abstract class RedisQueueAdapter<TJob> extends BaseQueueAdapter {
     let cancelled = false;
     try {
       while (removed < max) {
+        if (batches > 0 && options.pauseMs) await sleep(options.pauseMs);
         if (options.signal?.aborted) {
           cancelled = true;
           break;
         }
-        if (batches > 0 && options.pauseMs) await sleep(options.pauseMs);
         const want = Math.min(batchSize, max - removed);
         const n = await this.write('clean', () => this.cleanBatch(checked, olderThanMs, want), this.timeoutMs * BATCH_TIMEOUT_FACTOR);
         batches++;

@@ -226,6 +226,8 @@ export function bulkRoutes(context: () => ConsoleContext, deps: BulkRoutesDeps):
             return confirmPage(req, res, queue, bulk, choice, { count, error: `You typed "${typed.slice(0, 20)}"; type ${count} (the number of jobs) to go on.` });
           }
         }
+        // Redis answers before a run starts: an outage is a 503 now, not a run that fails in the background.
+        await queue.counts();
         const active = deps.runs.activeFor(queue.name);
         if (active) {
           throw new HttpError(409, `Another bulk action is running on queue "${queue.name}" (${active.title}, started by ${active.startedBy}). Wait for it to end or cancel it: ${runUrl(req, active)}`);

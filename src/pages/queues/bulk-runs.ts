@@ -23,8 +23,6 @@ export const BULK_TOPIC = 'bulk';
 /** Internal: a cancel asked on one instance for a run another instance runs. */
 export const BULK_CANCEL_TOPIC = 'bulk-cancel';
 
-/** Milliseconds between two batches: Redis is the host's before it is the console's. */
-export const BULK_PAUSE_MS = 25;
 /** Finished runs kept for their progress page, per process. */
 const KEEP_FINISHED = 100;
 const KEEP_FINISHED_MS = 60 * 60 * 1000;
@@ -96,6 +94,8 @@ export class BulkRuns {
   constructor(
     private readonly hub: LiveHub | null,
     private readonly instance: string,
+    /** Milliseconds between two batches (`options.queueBulkPauseMs`): Redis is the app's before it is the console's. */
+    private readonly pauseMs: number,
     private readonly log: (message: string, err?: unknown) => void,
   ) {
     if (hub) {
@@ -190,7 +190,7 @@ export class BulkRuns {
       const outcome = await spec.work({
         max: spec.target,
         signal: run.controller.signal,
-        pauseMs: BULK_PAUSE_MS,
+        pauseMs: this.pauseMs,
         onBatch: (progress) => {
           Object.assign(view, { done: progress.done, skipped: progress.skipped, batches: progress.batches });
           this.send(run, false);
