@@ -42,9 +42,9 @@ let bullmqProducer: BullMQQueue;
 let ids: { admin: string; root: string; team: string; other: string };
 const hosts: TestApp[] = [];
 
-async function startConsole(): Promise<{ host: TestApp; adapters: QueueAdapter[] }> {
+async function startConsole(admin: Record<string, unknown> = {}): Promise<{ host: TestApp; adapters: QueueAdapter[] }> {
   const adapters: QueueAdapter[] = [new BullQueueAdapter(bull.queue as Bull.Queue), new BullMQQueueAdapter(bullmq.queue as BullMQQueue)];
-  const host = await createTestApp({ db: testDb.db, admin: { queues: adapters } });
+  const host = await createTestApp({ db: testDb.db, admin: { queues: adapters, ...admin } });
   hosts.push(host);
   // Bull subscribes to its global events asynchronously.
   await new Promise((r) => setTimeout(r, 300));
@@ -193,4 +193,56 @@ describe('the job index', () => {
     await stopConsole(one.host);
     await stopConsole(two.host);
   }, 60_000);
+
+  it('answers a data search on an indexed field from the index, in every state, and says so; other fields are scanned', async () => {
+    const { host } = await startConsole();
+    const failing = await bull.add({ kind: 'fail', type: 'send-invitation', teamId: ids.team }, { attempts: 1 });
+    await waitFor(async () => (await indexed(bull, ids.team)).includes(failing), 'the failing job in the index');
+    bull.startWorker();
+    await bull.waitForCounts((c) => c.failed >= 1 && c.waiting === 0, 'the failure');
+    await bull.stopWorker();
+    const { agent } = await host.agentAs(ids.admin);
+
+    const fromIndex = await agent.get(`/admin/dev/queues/${bull.name}?field=teamId&op=eq&value=${ids.team}&states=failed,completed`);
+    expect(fromIndex.status).toBe(200);
+    expect(words(fromIndex.text)).toMatch(/From the job index \(no scan\): \d+ jobs are indexed under team "\d+" in every state/);
+    expect(listed(fromIndex.text)[0]).toBe(`${bull.name}#${failing}`);
+    expect(words(fromIndex.text)).not.toContain('Scanned');
+
+    const scanned = await agent.get(`/admin/dev/queues/${bull.name}?field=type&op=eq&value=send-invitation&states=failed`);
+    expect(words(scanned.text)).toMatch(/Scanned \d+ jobs? \(failed, newest first\)/);
+    expect(listed(scanned.text)).toContain(`${bull.name}#${failing}`);
+    // "contains" on an indexed field cannot use the index either.
+    const contains = await agent.get(`/admin/dev/queues/${bull.name}?field=teamId&op=contains&value=${ids.team}&states=failed`);
+    expect(words(contains.text)).toContain('Scanned');
+    await stopConsole(host);
+  }, 30_000);
+
+  it('deletes the sets of the old paths when jobLinks change, and writes nothing with jobIndex: false', async () => {
+    const first = await startConsole();
+    await stopConsole(first.host);
+    expect((await bull.redis.keys(`${bull.prefix}:${bull.name}:idx:team:*`)).length).toBeGreaterThan(0);
+    const before = await bull.redis.keys(`${bull.prefix}:${bull.name}:idx:user:*`);
+
+    const moved = await startConsole({ jobLinks: { team: 'meta.team.id' } });
+    const index = jobIndexOf(moved.adapters[0]!)!;
+    await waitFor(async () => (await bull.redis.keys(`${bull.prefix}:${bull.name}:idx:team:*`)).length === 0, 'the old team sets to be deleted');
+    await index.whenCleanedUp();
+    // The user link did not change: its sets stay.
+    expect(await bull.redis.keys(`${bull.prefix}:${bull.name}:idx:user:*`)).toEqual(expect.arrayContaining(before));
+    const nested = await bullProducer.add({ type: 'nested', meta: { team: { id: 'acme-9' } } });
+    await waitFor(async () => (await indexed(bull, 'acme-9')).includes(String(nested.id)), 'the job indexed by its new path');
+    await stopConsole(moved.host);
+
+    const off = await startConsole({ jobIndex: false });
+    expect(jobIndexOf(off.adapters[0]!)).toBeNull();
+    const unindexed = await bullProducer.add({ type: 'unindexed', teamId: 'off-1' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await indexed(bull, 'off-1')).toEqual([]);
+    const { agent } = await off.host.agentAs(ids.admin);
+    const page = await agent.get(`/admin/dev/queues/${bull.name}?field=teamId&op=eq&value=off-1&states=waiting`);
+    expect(words(page.text)).toContain('Scanned');
+    expect(listed(page.text)).toEqual([`${bull.name}#${unindexed.id}`]);
+    await stopConsole(off.host);
+  }, 30_000);
 });

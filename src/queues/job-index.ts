@@ -38,6 +38,8 @@ interface IndexRedis {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ...args: Array<string | number>): Promise<unknown>;
   del(key: string): Promise<unknown>;
+  scan(cursor: string, match: 'MATCH', pattern: string, count: 'COUNT', n: number): Promise<[string, string[]]>;
+  unlink(...keys: string[]): Promise<unknown>;
   hset(key: string, ...args: Array<string | number>): Promise<unknown>;
   hincrby(key: string, field: string, increment: number): Promise<number>;
   hgetall(key: string): Promise<Record<string, string>>;
@@ -99,6 +101,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 }
 
+/** A literal for a SCAN MATCH pattern (queue names and prefixes may hold glob characters). */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
 /** The scalar values at a path (an array of ids gives each of them). */
 function linkValues(data: unknown, segments: readonly string[]): string[] {
   const value = readDataPath(data, segments);
@@ -127,6 +134,8 @@ export class QueueJobIndex {
   private polling = false;
   private stopped = false;
   private running: Promise<void> | null = null;
+  /** Deleting the sets of paths `jobLinks` no longer names (see dropStaleLinks). */
+  private cleanup: Promise<void> | null = null;
   private warned = false;
 
   constructor(
@@ -215,6 +224,7 @@ export class QueueJobIndex {
     this.unsubscribe?.();
     this.unsubscribe = null;
     if (this.running) await guard(this.running, this.timeoutMs).catch(() => undefined);
+    if (this.cleanup) await guard(this.cleanup, this.timeoutMs).catch(() => undefined);
     // A read in flight finishes on its own; closing never waits on a Redis that does not answer.
     for (let waited = 0; this.polling && waited < this.timeoutMs; waited += 10) await sleep(10);
   }
@@ -226,10 +236,48 @@ export class QueueJobIndex {
       const [paths] = await redis.hmget(this.metaKey(), 'paths');
       if (paths !== this.pathsSignature) {
         await redis.hset(this.metaKey(), 'paths', this.pathsSignature);
-        if (paths !== null) await redis.del(this.backfillKey());
+        if (paths !== null) {
+          await redis.del(this.backfillKey());
+          this.cleanup ??= this.dropStaleLinks(redis, paths).finally(() => {
+            this.cleanup = null;
+          });
+        }
       }
     } catch (err) {
       this.failed('record its paths', err);
+    }
+  }
+
+  /**
+   * After `jobLinks` changed, the sets of a kind whose path changed (or that
+   * is off now) hold ids found at the old path: deleted, a SCAN step of 1,000
+   * keys at a time with UNLINK (freed off Redis's main thread) and a pause
+   * between steps. Only the instance that saw the change first does it.
+   */
+  private async dropStaleLinks(redis: IndexRedis, previous: string): Promise<void> {
+    let old: Record<string, string> = {};
+    try {
+      old = JSON.parse(previous) as Record<string, string>;
+    } catch {
+      // An unreadable record: every kind it might have held is dropped below.
+    }
+    const now = Object.fromEntries(this.links.map((l) => [l.kind, l.segments.join('.')]));
+    const kinds = [...new Set([...Object.keys(old), ...Object.keys(now)])].filter((kind) => old[kind] !== now[kind]);
+    try {
+      for (const kind of kinds) {
+        const pattern = `${globEscape(this.source.key(`idx:${kind}:`))}*`;
+        let cursor = '0';
+        do {
+          if (this.stopped) return;
+          const [next, keys] = await guard(redis.scan(cursor, 'MATCH', pattern, 'COUNT', INDEX_CHUNK), this.timeoutMs);
+          if (keys.length > 0) await guard(redis.unlink(...keys), this.timeoutMs);
+          cursor = next;
+          if (cursor !== '0') await sleep(this.pauseMs);
+        } while (cursor !== '0');
+      }
+      if (kinds.length > 0) this.log(`express-backstage: options.jobLinks changed for queue "${this.queue}" (${kinds.join(', ')}): the old index entries are deleted; start a backfill on the queue page to index existing jobs by the new paths`);
+    } catch (err) {
+      this.failed('delete the entries of its old jobLinks paths', err);
     }
   }
 
@@ -392,6 +440,11 @@ export class QueueJobIndex {
   }
 
   /** Resolves when this instance's backfill (if any) ends. */
+  /** Resolves when deleting the sets of old `jobLinks` paths is over (tests). */
+  whenCleanedUp(): Promise<void> {
+    return this.cleanup ?? Promise.resolve();
+  }
+
   whenBackfilled(): Promise<void> {
     return this.running ?? Promise.resolve();
   }

@@ -164,6 +164,66 @@ async function linkedJobsOf(queue: QueueAdapter, kind: JobLinkKind, path: string
 
 const STATE_RANK = new Map<string, number>(SEARCH_ORDER.map((state, i) => [state, i]));
 
+/** Job ids a data search reads from the index (newest first) before keeping those in the chosen states. */
+export const SEARCH_INDEX_READ = 1000;
+
+/** A data search answered from the job index rather than by scanning. */
+export interface IndexedSearch extends FindJobsResult {
+  source: 'index';
+  kind: JobLinkKind;
+  /** Jobs linked to that value in the index, in every state. */
+  entries: number;
+  /** True while the backfill has not indexed the jobs that existed before the console ran. */
+  partial: boolean;
+}
+
+/** Which link kind a data field is indexed as (`options.jobLinks`), or null. */
+export function indexedKindOf(ctx: ConsoleContext, field: string): JobLinkKind | null {
+  const entry = (Object.entries(ctx.options.jobLinks) as Array<[JobLinkKind, string | null]>).find(([, path]) => path === field);
+  return entry ? entry[0] : null;
+}
+
+/**
+ * `field = value` for an indexed field, from the index: the newest
+ * `SEARCH_INDEX_READ` job ids linked to the value, their states in one
+ * pipelined round trip, then only the jobs shown are fetched (failed first,
+ * newest first within a state). Null when the queue has no index or the index
+ * cannot answer yet (no entries and no finished backfill): the page scans then.
+ */
+export async function searchByIndex(queue: QueueAdapter, kind: JobLinkKind, value: string, states: readonly JobState[], limit: number): Promise<IndexedSearch | null> {
+  const index = jobIndexOf(queue);
+  if (!index) return null;
+  const found = await index.lookup(kind, value, SEARCH_INDEX_READ);
+  if (found.total === 0 && !found.complete) return null;
+  const located = await index.classify(found.ids);
+  const listStates = states.filter((state) => state === 'waiting' || state === 'active' || state === 'paused');
+  // A job in no sorted set is in a list (waiting, active, paused): kept if any list state was asked, its state read with the job.
+  const candidates = found.ids
+    .map((id, i) => ({ id, state: located[i] ?? null, i }))
+    .filter(({ state }) => (state === null ? listStates.length > 0 : states.includes(state as JobState)))
+    .sort((a, b) => (STATE_RANK.get(a.state ?? 'waiting') ?? 9) - (STATE_RANK.get(b.state ?? 'waiting') ?? 9) || a.i - b.i);
+  const jobs: JobView[] = [];
+  const gone: string[] = [];
+  for (let at = 0; at < candidates.length && jobs.length < limit; at += limit) {
+    const chunk = candidates.slice(at, at + limit);
+    const views = await Promise.all(chunk.map(({ id }) => queue.getJob(id)));
+    views.forEach((job, i) => {
+      if (job === null) gone.push(chunk[i].id);
+      else if (jobs.length < limit && states.includes(job.state as JobState)) jobs.push(job);
+    });
+  }
+  if (gone.length > 0) await index.drop(kind, value, gone).catch(() => undefined);
+  return {
+    source: 'index',
+    kind,
+    jobs,
+    scanned: found.ids.length,
+    complete: found.total <= SEARCH_INDEX_READ && jobs.length < limit,
+    entries: found.total,
+    partial: !found.complete,
+  };
+}
+
 function newestFirst(job: JobView): number {
   return job.timestamps.finished ?? job.timestamps.processed ?? job.timestamps.created ?? 0;
 }

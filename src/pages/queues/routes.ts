@@ -31,7 +31,7 @@ import { operatorOf } from '../../http/operator';
 import { setFlash } from '../../http/render';
 import type { LiveHub } from '../../live/live-hub';
 import { readDataPath } from '../../queues/job-search';
-import { JOB_STATES, type JobView, type QueueAdapter } from '../../queues/queue-adapter';
+import { JOB_STATES, type FindJobsResult, type JobView, type QueueAdapter } from '../../queues/queue-adapter';
 import * as fmt from './format';
 import { startQueueCountsFeed, statusText, tileKey } from './live-counts';
 import {
@@ -43,8 +43,9 @@ import {
   parseLinkedParams,
   parseQueuePageParams,
   pathValue,
+  type FieldSearch,
 } from './params';
-import { jobsForLinks, jobsOfState, summariseQueues, type QueueSummary } from './queries';
+import { indexedKindOf, jobsForLinks, jobsOfState, searchByIndex, summariseQueues, type IndexedSearch, type QueueSummary } from './queries';
 
 export interface QueuesPageDeps {
   /** The live hub, or null when `live: false` (the overview then polls its counts every 5 s). */
@@ -57,6 +58,17 @@ export interface QueuesPageDeps {
   runs: BulkRuns;
   /** `options.queueBulkCap`. */
   bulkCap: number;
+}
+
+/** A data search: from the job index when the field is an indexed link and the match is exact, else the bounded scan. */
+async function findByData(ctx: ConsoleContext, queue: QueueAdapter, search: FieldSearch): Promise<(FindJobsResult & { source: 'scan' }) | IndexedSearch> {
+  const kind = search.op === 'eq' ? indexedKindOf(ctx, search.field) : null;
+  if (kind) {
+    const indexed = await searchByIndex(queue, kind, search.value, search.states, FIND_LIMIT).catch(() => null);
+    if (indexed) return indexed;
+  }
+  const scanned = await queue.findJobs({ field: search.field, op: search.op, value: search.value, states: search.states, scanLimit: FIND_SCAN_LIMIT, limit: FIND_LIMIT });
+  return { ...scanned, source: 'scan' };
 }
 
 export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps): Router {
@@ -119,9 +131,7 @@ export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps
         queue.counts(),
         queue.isPaused(),
         params.search ? null : jobsOfState(queue, params.state, params.page, params.size),
-        params.search
-          ? queue.findJobs({ field: params.search.field, op: params.search.op, value: params.search.value, states: params.search.states, scanLimit: FIND_SCAN_LIMIT, limit: FIND_LIMIT })
-          : null,
+        params.search ? findByData(ctx, queue, params.search) : null,
       ]);
       const summary: QueueSummary = { name: queue.name, counts, paused, error: null, canPause: queue.supports('pause') && queue.supports('resume') };
       const isSuperuser = operatorOf(res).isSuperuser;
@@ -155,6 +165,7 @@ export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps
           fmt,
           indexProgress,
           bulkCap: deps.bulkCap,
+          indexedFields: index ? Object.values(ctx.options.jobLinks).filter((path): path is string => typeof path === 'string') : [],
           activeRun: (() => {
             const run = deps.runs.activeFor(queue.name);
             return run ? { title: run.title, done: run.done, target: run.target, url: `${req.baseUrl}/dev/queues/${encodeURIComponent(queue.name)}/runs/${encodeURIComponent(run.id)}` } : null;
