@@ -68,6 +68,7 @@ const MATRIX: Record<string, Row> = {
   'POST /dev/queues/:name/runs/:id/cancel': SUPERUSER_ACTION,
   'POST /dev/queues/:name/index-backfill': SUPERUSER_ACTION,
   'GET /dev/queues/:name/jobs/:id': PAGE,
+  'GET /dev/queues/:name/jobs/:id/data.json': PAGE,
   // Each visitor acts on a job of its own (see jobFor), so both get the success status.
   'POST /dev/queues/:name/jobs/:id/retry': ACTION,
   'POST /dev/queues/:name/jobs/:id/promote': ACTION,

@@ -263,6 +263,17 @@ describe.each(LIBRARIES)('%s: one job', (library) => {
     expect(res.text.length).toBeLessThan(300 * 1024);
     const list = await agent.get(`/admin/dev/queues/${fx.name}?state=delayed`);
     expect(list.text.length).toBeLessThan(60 * 1024);
+    // The whole data is one link away, as a JSON file with secrets redacted as on the page.
+    const rawUrl = `/admin/dev/queues/${fx.name}/jobs/${id}/data.json`;
+    expect(res.text).toContain(`href="${rawUrl}" download`);
+    const raw = await agent.get(rawUrl);
+    expect(raw.status).toBe(200);
+    expect(raw.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(raw.headers['content-disposition']).toBe(`attachment; filename="${fx.name}-${id}-data.json"`);
+    expect(JSON.parse(raw.text)).toEqual({ kind: 'ok', to: 'big@acme.test', blob: 'x'.repeat(400 * 1024) });
+    const secret = await agent.get(`/admin/dev/queues/${fx.name}/jobs/${seeded[library].failed}/data.json`);
+    expect(JSON.parse(secret.text)).toMatchObject({ password: '[redacted]', token: '[redacted]' });
+    expect((await agent.get(`/admin/dev/queues/${fx.name}/jobs/999999/data.json`)).status).toBe(404);
     await fx.adapter.remove(id);
   });
 

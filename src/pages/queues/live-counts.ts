@@ -14,6 +14,7 @@
 import type { LiveHub } from '../../live/live-hub';
 import { Poller } from '../../live/poller';
 import { formatNumber } from '../../http/view-helpers';
+import { jobIndexOf, type BackfillProgress } from '../../queues/job-index';
 import { JOB_STATES, type QueueAdapter } from '../../queues/queue-adapter';
 import { summariseQueues, type QueueSummary } from './queries';
 
@@ -39,6 +40,30 @@ export function countTiles(summaries: readonly QueueSummary[]): Record<string, {
   return tiles;
 }
 
+/** The job index card's sentence, on the page and in each live snapshot (so a running backfill counts up on screen). */
+export function indexProgressText(progress: BackfillProgress): string {
+  if (progress.status === 'idle') {
+    return "Jobs are indexed by user and team as they are added. Jobs older than the console's first start are not indexed until a backfill walks them; until then the user and team pages scan the newest jobs.";
+  }
+  const counts = `Job index: ${formatNumber(progress.indexed)} of ${formatNumber(progress.total)} jobs indexed`;
+  if (progress.status === 'done') return `${counts} (backfill finished).`;
+  if (progress.status === 'running') return `${counts} (backfill running).`;
+  return `${counts} (backfill stopped: start it again to resume where it stopped).`;
+}
+
+/** Each indexed queue's backfill progress as a tile (one HGETALL per queue); a queue whose index does not answer is left out. */
+async function indexTiles(queues: readonly QueueAdapter[]): Promise<Record<string, { value: string }>> {
+  const tiles: Record<string, { value: string }> = {};
+  await Promise.all(
+    queues.map(async (queue) => {
+      const index = jobIndexOf(queue);
+      const progress = index ? await index.progress().catch(() => null) : null;
+      if (progress) tiles[tileKey(queue.name, 'index')] = { value: indexProgressText(progress) };
+    }),
+  );
+  return tiles;
+}
+
 /** Registers the poller with the hub: it runs only while some page here watches `jobs`. */
 export function startQueueCountsFeed(hub: LiveHub, queues: readonly QueueAdapter[], pollMs: number, log: (message: string, err?: unknown) => void): void {
   if (queues.length === 0) return;
@@ -48,7 +73,8 @@ export function startQueueCountsFeed(hub: LiveHub, queues: readonly QueueAdapter
       // Sent every poll, changed or not: a tab that was hidden (its stream closed) and comes back is
       // current within one interval. Pages only repaint tiles whose text changed. Not retained: the
       // dashboard's own `jobs` snapshot stays the one replayed to late joiners.
-      hub.emitLocal(LIVE_TOPIC, { kind: 'snapshot', tiles: countTiles(await summariseQueues(queues)) });
+      const [summaries, index] = await Promise.all([summariseQueues(queues), indexTiles(queues)]);
+      hub.emitLocal(LIVE_TOPIC, { kind: 'snapshot', tiles: { ...countTiles(summaries), ...index } });
     },
     log,
   );

@@ -33,7 +33,7 @@ import type { LiveHub } from '../../live/live-hub';
 import { readDataPath } from '../../queues/job-search';
 import { JOB_STATES, type FindJobsResult, type JobView, type QueueAdapter } from '../../queues/queue-adapter';
 import * as fmt from './format';
-import { startQueueCountsFeed, statusText, tileKey } from './live-counts';
+import { indexProgressText, startQueueCountsFeed, statusText, tileKey } from './live-counts';
 import {
   FIND_LIMIT,
   FIND_SCAN_LIMIT,
@@ -165,6 +165,7 @@ export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps
           fmt,
           indexProgress,
           bulkCap: deps.bulkCap,
+          indexProgressText,
           indexedFields: index ? Object.values(ctx.options.jobLinks).filter((path): path is string => typeof path === 'string') : [],
           activeRun: (() => {
             const run = deps.runs.activeFor(queue.name);
@@ -232,6 +233,18 @@ export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps
         },
         { title: `Job ${job.id} · ${queue.name}`, section: 'dev' },
       );
+    }),
+  );
+
+  router.get(
+    '/dev/queues/:name/jobs/:id/data.json',
+    handle(async (req, res) => {
+      const queue = queueOf(context(), req);
+      const job = await jobOf(queue, req);
+      // The whole data (redacted like the page), as a file: a browser saves it or shows it in its own viewer, never in the page.
+      res.set('Content-Disposition', `attachment; filename="${encodeURIComponent(`${queue.name}-${job.id}-data`)}.json"`);
+      res.set('Cache-Control', 'no-store');
+      res.type('application/json').send(JSON.stringify(job.data ?? null, null, 2));
     }),
   );
 
