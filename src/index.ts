@@ -40,3 +40,4 @@ export {
 } from './queues';
 export type { JobLinkKind } from './options';
 export type { ImpersonationStartEvent, ImpersonationEndEvent } from './impersonation/hooks';
+export type { Finding as DoctorFinding } from './doctor/run-doctor';

@@ -112,6 +112,9 @@ describe('doctor on a healthy SQLite host', () => {
     await createHostSchema(host.db, 'sqlite');
     // SQLite appends the INTEGER PRIMARY KEY (rowid) to every index, so (role, created_at) is enough.
     await host.db.schema.createIndex('users_role_created').on('users').columns(['role', 'created_at']).execute();
+    await host.db.schema.createIndex('teams_created').on('teams').columns(['created_at']).execute();
+    await host.db.schema.createIndex('teams_name').on('teams').columns(['name']).execute();
+    await host.db.schema.createIndex('memberships_user').on('memberships').columns(['user_id']).execute();
     await migrateToLatest(host.db, 'sqlite');
   });
   afterAll(async () => {
@@ -206,4 +209,146 @@ it('doctor is listed in the help', async () => {
   const lines: string[] = [];
   await runCli(['help'], (line) => lines.push(line));
   expect(lines.join('\n')).toMatch(/doctor {2,}Check a configuration/);
+});
+
+/** The team-side tables as a host might have them: no indexes but the primary keys. */
+async function createTeamSideTables(host: HostDb): Promise<void> {
+  const ts = timestampType(host.dialect) as any;
+  const id = (table: any) => (host.dialect === 'postgres' ? table.addColumn('id', 'serial', (c: any) => c.primaryKey()) : table.addColumn('id', 'integer', (c: any) => c.primaryKey().autoIncrement()));
+  await id(host.db.schema.createTable('invitations'))
+    .addColumn('team_id', 'integer', (c: any) => c.notNull())
+    .addColumn('email', 'varchar(320)', (c: any) => c.notNull())
+    .addColumn('created_at', ts, (c: any) => c.notNull())
+    .execute();
+  await id(host.db.schema.createTable('subscriptions'))
+    .addColumn('team_id', 'integer', (c: any) => c.notNull())
+    .addColumn('plan', 'varchar(40)', (c: any) => c.notNull())
+    .addColumn('status', 'varchar(20)', (c: any) => c.notNull())
+    .addColumn('amount_cents', 'integer', (c: any) => c.notNull())
+    .addColumn('currency', 'varchar(3)', (c: any) => c.notNull())
+    .addColumn('interval', 'varchar(10)', (c: any) => c.notNull())
+    .addColumn('current_period_end', ts, (c: any) => c.notNull())
+    .execute();
+}
+
+describe.each(DIALECTS)('doctor names the indexes the teams and billing pages need on %s', (dialect) => {
+  let host: HostDb;
+  let folder: ReturnType<typeof tempDir>;
+  beforeAll(async () => {
+    host = await openHostDb(dialect);
+    folder = tempDir(`doctor-teams-${dialect}`);
+    await createHostSchema(host.db, dialect);
+    await createTeamSideTables(host);
+    await migrateToLatest(host.db, dialect);
+  });
+  afterAll(async () => {
+    folder.remove();
+    await host?.destroy();
+  });
+
+  it('one warning per missing index, with the statement for this database; run as printed, they satisfy it', async () => {
+    const first = await doctor(['--db', host.url], folder.dir);
+    expect(first.text).toContain('ok    teams      Mapped: teams, memberships, invitations, subscriptions.');
+    expect(first.text).toContain('warn  index      teams (created_at, id) has no index: the teams list (newest first, its default order) sorts the whole table on every page.');
+    expect(first.text).toContain('warn  index      teams (name, id) has no index: sorting the teams list by name sorts the whole table.');
+    // The primary key (team_id, user_id) serves a team's members; a user's teams need their own.
+    expect(first.text).not.toContain('memberships (team_id) has no index');
+    expect(first.text).toContain("warn  index      memberships (user_id) has no index: a user's page (the teams they belong to) reads every membership.");
+    expect(first.text).toContain("warn  index      invitations (team_id, created_at, id) has no index: a team's invitations (newest first) read every invitation.");
+    expect(first.text).toContain("warn  index      invitations (email) has no index: a user's invitations (found by email) read every invitation.");
+    expect(first.text).toContain("warn  index      subscriptions (team_id) has no index: a team's subscription (its page, and the plan filter of the teams list) reads every subscription.");
+    expect(first.text).toContain('warn  index      subscriptions (status, current_period_end, id) has no index: the billing page (past due first, revenue by status) reads every subscription.');
+    const statements = first.text.match(/CREATE INDEX (?!.*_trgm_ops).*;/g)!.filter((s) => !s.includes('"users"') && !s.includes('`users`'));
+    expect(statements).toHaveLength(7);
+    if (dialect === 'sqlite') expect(statements).toContain('CREATE INDEX IF NOT EXISTS "subscriptions_status_current_period_end_id_idx" ON "subscriptions" ("status", "current_period_end", "id");');
+    if (dialect === 'postgres') expect(statements).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS "teams_created_at_id_idx" ON "teams" ("created_at", "id");');
+    if (dialect === 'mysql') expect(statements).toContain('CREATE INDEX `memberships_user_id_idx` ON `memberships` (`user_id`) ALGORITHM=INPLACE LOCK=NONE;');
+    for (const statement of statements) await sql.raw(statement).execute(host.db);
+
+    const second = await doctor(['--db', host.url], folder.dir);
+    expect(second.text).toContain('ok    index      The indexes the teams list needs are in place: (created_at, id), (name, id).');
+    expect(second.text).toContain('ok    index      The indexes the team and user pages needs are in place: (team_id), (user_id).');
+    expect(second.text).toContain('ok    index      The indexes the billing page needs are in place: (team_id), (status, current_period_end, id).');
+    expect(second.text).not.toMatch(/warn {2}index {6}(teams|memberships|invitations|subscriptions) /);
+  });
+});
+
+describe('doctor --app: what only the running app shows', () => {
+  let host: HostDb;
+  let folder: ReturnType<typeof tempDir>;
+  const root = path.resolve(__dirname, '..');
+
+  /** A host app: express-session with `store`, some routes, then the guard and the console as `order` says. */
+  function writeApp(name: string, store: 'memory' | 'shared', order: 'routes-first' | 'guard-first') {
+    const routes = "app.get('/dashboard', (req, res) => res.send('dashboard'));\napp.post('/settings', (req, res) => res.send('saved'));";
+    const consoleLines = "app.use(admin.guard);\napp.use('/admin', admin);";
+    fs.writeFileSync(
+      path.join(folder.dir, name),
+      `const express = require('express');
+const session = require('express-session');
+const { createAdmin } = require('express-backstage');
+// A store of the app's own (as connect-redis would be), or express-session's default MemoryStore.
+class SharedStore extends session.Store {
+  constructor() { super(); this.sessions = new Map(); }
+  get(sid, cb) { cb(null, this.sessions.get(sid) ?? null); }
+  set(sid, value, cb) { this.sessions.set(sid, value); cb(null); }
+  destroy(sid, cb) { this.sessions.delete(sid); cb(null); }
+}
+const admin = createAdmin({ db: ${JSON.stringify(host.url)}, getUser: (req) => req.user ?? null });
+const app = express();
+app.use(session({ secret: 'doctor-app', resave: false, saveUninitialized: false${store === 'shared' ? ', store: new SharedStore()' : ''} }));
+${order === 'routes-first' ? `${routes}\n${consoleLines}` : `${consoleLines}\n${routes}`}
+module.exports = { app };
+`,
+    );
+  }
+
+  beforeAll(async () => {
+    host = await openHostDb('sqlite');
+    folder = tempDir('doctor-app');
+    await createHostSchema(host.db, 'sqlite');
+    await migrateToLatest(host.db, 'sqlite');
+    fs.mkdirSync(path.join(folder.dir, 'node_modules'));
+    for (const [as, target] of [['express-backstage', root], ['express', path.join(root, 'node_modules/express4')], ['express-session', path.join(root, 'node_modules/express-session')]]) {
+      fs.symlinkSync(target, path.join(folder.dir, 'node_modules', as), 'dir');
+    }
+    writeApp('misconfigured.js', 'memory', 'routes-first');
+    writeApp('healthy.js', 'shared', 'guard-first');
+  });
+  afterAll(async () => {
+    folder.remove();
+    await host?.destroy();
+  });
+
+  const built = fs.existsSync(path.join(root, 'dist/index.js'));
+  (built ? it : it.skip)('in production, the MemoryStore and a guard mounted after the routes are warnings with what to do', async () => {
+    const { text } = await doctor(['--db', host.url, '--app', 'misconfigured.js'], folder.dir, { NODE_ENV: 'production' });
+    expect(text).toContain('ok    app        Loaded misconfigured.js: the console is mounted in it.');
+    expect(text).toContain('ok    schema     The console started: the mapping matches the live schema.');
+    expect(text).toContain('warn  session    Your express-session keeps sessions in its default MemoryStore (NODE_ENV is production): in production it leaks memory and signs everyone out at every restart and on every other instance.');
+    expect(text).toContain('→ Pass a shared store (connect-redis, connect-pg-simple, express-mysql-session, …) to session({ store }).');
+    expect(text).toContain('warn  guard      admin.guard is mounted after 2 of your routes (GET /dashboard; POST /settings): while an operator impersonates a user, requests to them get no banner, no read-only refusal and no audit record.');
+    expect(text).toContain('→ Move app.use(admin.guard) above them, right after your session and sign-in middleware.');
+
+    const outsideProduction = await doctor(['--db', host.url, '--app', 'misconfigured.js'], folder.dir, {});
+    expect(outsideProduction.text).toContain('info  session    Your express-session keeps sessions in its default MemoryStore (NODE_ENV is not production');
+  });
+
+  (built ? it : it.skip)('a shared store and the guard before the routes are fine', async () => {
+    const { text } = await doctor(['--db', host.url, '--app', 'healthy.js'], folder.dir, { NODE_ENV: 'production' });
+    expect(text).toContain('ok    session    Sessions are kept in SharedStore (your express-session).');
+    expect(text).toContain('ok    guard      admin.guard is mounted before your routes and the console.');
+  });
+
+  (built ? it : it.skip)('an app without the console, and one that cannot be loaded', async () => {
+    fs.writeFileSync(path.join(folder.dir, 'bare.js'), "const app = require('express')();\napp.get('/', (req, res) => res.send('hi'));\nmodule.exports = app;\n");
+    const bare = await doctor(['--db', host.url, '--app', 'bare.js'], folder.dir);
+    expect(bare.code).toBe(1);
+    expect(bare.text).toContain('FIX   app        bare.js does not mount the console (no createAdmin router in its middleware stack).');
+    const missing = await doctor(['--db', host.url, '--app', 'nowhere.js'], folder.dir);
+    expect(missing.text).toContain(`FIX   app        --app nowhere.js: no such file in ${folder.dir}.`);
+    fs.writeFileSync(path.join(folder.dir, 'broken.js'), "throw new Error('DATABASE_URL is not set');\n");
+    const broken = await doctor(['--db', host.url, '--app', 'broken.js'], folder.dir);
+    expect(broken.text).toContain('FIX   app        Could not load broken.js: DATABASE_URL is not set');
+  });
 });

@@ -80,6 +80,8 @@ describe('init in a CommonJS Express 4 app with a knexfile, SQLite and a boolean
     expect(text).toContain('invitations → not found: no such table');
     expect(text).toContain('Checked against the live schema: the console starts with this mapping.');
     expect(text).toContain('Wrote backstage.js.');
+    expect(text).toContain('Wrote backstage.test.js: it loads app.js, signs in as an admin it creates, and checks the console (node:test).');
+    expect(text).toContain("The console's own: node --test backstage.test.js");
     expect(text).toContain("Created the console's tables (0001_audit_events");
     expect(text).toContain('npx express-backstage grant you@example.com --role admin --users-table accounts --role-column is_admin --role-kind boolean');
     expect(code).toBe(0);
@@ -113,9 +115,26 @@ describe('init in a CommonJS Express 4 app with a knexfile, SQLite and a boolean
     });
   }, 60_000);
 
-  it('a second run leaves the file alone', async () => {
+  (built ? it : it.skip)('the generated tests load the app, sign in as the admin they create, and pass with npm test (node --test)', () => {
+    const written = fs.readFileSync(path.join(host.dir, 'backstage.test.js'), 'utf8');
+    expect(written).toContain('// The app it loads: app.js.');
+    expect(written).toContain("const appModule = require('./app');");
+    expect(written).toContain("const { admin } = require('./backstage');");
+    expect(written).toContain("await agent.post('/login').type('form').send({ email: user.email, password: TEST_PASSWORD });");
+    // What the shop's `npm test` runs: node --test finds the file by its name.
+    const run = runNode(host.dir, ['--test']);
+    expect(run.stdout).toMatch(/# tests 6\n# suites 0\n# pass 6\n# fail 0/);
+    expect(run.status).toBe(0);
+    // The users it created are gone again.
+    const db = new Database(path.join(host.dir, 'dev.sqlite3'));
+    expect(db.prepare("select count(*) as n from accounts where email like 'backstage-%'").get()).toEqual({ n: 0 });
+    db.close();
+  }, 60_000);
+
+  it('a second run leaves the files alone', async () => {
     const { code, text } = await init(host.dir);
     expect(text).toContain('backstage.js is up to date.');
+    expect(text).toContain('backstage.test.js is up to date.');
     expect(code).toBe(0);
   });
 
@@ -129,12 +148,35 @@ describe('init in a CommonJS Express 4 app with a knexfile, SQLite and a boolean
       'could not read the console\'s CSRF token: GET /admin/audit?limit=1 answered 500. The console says: Something went wrong inside the console. The error has been logged. — BackstageConfigError: express-backstage: options.models.users.columns.name is "full_name", but table "accounts" has no such column',
     );
 
+    // The generated tests fail first with what changed, not with a bare status.
+    const failing = runNode(host.dir, ['--test', 'backstage.test.js']);
+    expect(failing.status).toBe(1);
+    expect(failing.stdout).toMatch(/not ok 1 - the console starts against this app's database/);
+    expect(failing.stdout).toContain('The console cannot start against this database');
+    expect(failing.stdout).toContain('options.models.users.columns.name is "full_name", but table "accounts" has no such column (columns: id, email, display_name,');
+
     const { code, text } = await init(host.dir);
     expect(text).toContain('Updated backstage.js.');
     expect(code).toBe(0);
     expect(fs.readFileSync(file, 'utf8')).toContain("name: 'display_name'");
     expect(JSON.parse(runNode(host.dir, ['check.cjs']).stdout).users).toBe(200);
+    expect(runNode(host.dir, ['--test', 'backstage.test.js']).stdout).toMatch(/# pass 6\n# fail 0/);
   }, 60_000);
+
+  it('keeps a test file the host edited (its own sign-in filled in); --force rewrites it', async () => {
+    const tests = path.join(host.dir, 'backstage.test.js');
+    const edited = fs.readFileSync(tests, 'utf8').replace("agent.post('/login')", "agent.post('/login?from=tests')");
+    fs.writeFileSync(tests, edited);
+    const kept = await init(host.dir);
+    expect(kept.text).toContain('backstage.test.js was edited since init wrote it, so it is kept as it is (init --force rewrites it).');
+    expect(kept.code).toBe(0);
+    expect(fs.readFileSync(tests, 'utf8')).toBe(edited);
+    const forced = await init(host.dir, ['--yes', '--force']);
+    expect(forced.text).toContain('Updated backstage.test.js');
+    expect(fs.readFileSync(tests, 'utf8')).not.toContain('from=tests');
+    const skipped = await init(host.dir, ['--yes', '--no-tests']);
+    expect(skipped.text).not.toContain('backstage.test.js');
+  });
 
   it('never overwrites a file the host edited: it shows the change and needs --force', async () => {
     const edited = fs.readFileSync(file, 'utf8').replace("loginPath: '/login'", "loginPath: '/sign-in'");
@@ -190,6 +232,8 @@ describe(`init in an ESM TypeScript Express 5 app with Kysely and DATABASE_URL i
     expect(text).toContain('Add these lines to server.ts, after your session and auth middleware and before your routes:');
     expect(text).toContain("  import { admin } from './backstage.js';");
     expect(text).toContain('npx express-backstage grant you@example.com --role superuser\n');
+    expect(text).toContain('Wrote src/backstage.test.ts: it loads src/app.ts, signs in as an admin it creates, and checks the console (node:test).');
+    expect(text).toContain("The console's own: npx tsc && node --test dist/backstage.test.js");
     expect(code).toBe(0);
     initOutputs.set(host.dir, text);
 
@@ -211,6 +255,22 @@ describe(`init in an ESM TypeScript Express 5 app with Kysely and DATABASE_URL i
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual({ users: 200, listsCustomer: true, nonAdmin: 403, anonymous: 303, to: '/login?next=%2Fadmin%2Fusers' });
   }, 90_000);
+
+  (built ? it : it.skip)('the generated TypeScript tests compile with the app and pass; a renamed email column fails them with what changed', async () => {
+    const written = fs.readFileSync(path.join(host.dir, 'src/backstage.test.ts'), 'utf8');
+    expect(written).toContain("import * as appModule from './app.js';");
+    expect(written).toContain("import { admin } from './backstage.js';");
+    // compiled by the previous test's tsc, with the strict NodeNext config
+    const run = runNode(host.dir, ['--test', 'dist/backstage.test.js'], { DATABASE_URL: database.url });
+    expect(run.stdout).toMatch(/# pass 6\n# fail 0/);
+    expect(run.status).toBe(0);
+
+    await database.db.schema.alterTable('users').renameColumn('email', 'email_address').execute();
+    const failing = runNode(host.dir, ['--test', 'dist/backstage.test.js'], { DATABASE_URL: database.url });
+    expect(failing.status).toBe(1);
+    expect(failing.stdout).toMatch(/not ok 1 - the console starts against this app's database/);
+    expect(failing.stdout).toContain('options.models.users.columns.email is "email", but table "users" has no such column (columns: id, email_address,');
+  }, 60_000);
 });
 
 describe('init without a terminal, a database or a users table', () => {

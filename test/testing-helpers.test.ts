@@ -160,5 +160,5 @@ const root = path.resolve(__dirname, '..');
 });
 
 it('express-backstage/testing exports what the README documents', () => {
-  expect(Object.keys(require('../src/testing')).sort()).toEqual(['readAuditLog', 'signedInAgent']);
+  expect(Object.keys(require('../src/testing')).sort()).toEqual(['consolePages', 'consoleReady', 'consoleSays', 'createTestUser', 'readAuditLog', 'removeTestUsers', 'signedInAgent']);
 });

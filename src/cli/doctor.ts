@@ -3,6 +3,7 @@ import { parseCommandArgs, redactUrl, stringValue } from './args';
 import { loadConfig, USERS_MAPPING_FLAGS, USERS_MAPPING_USAGE, withUsersFlags } from './config';
 import { openCliDatabase } from './database';
 import type { CliCommand } from './io';
+import { appFindings } from '../doctor/app-doctor';
 
 const LABELS: Record<Finding['level'], string> = { ok: 'ok   ', info: 'info ', warn: 'warn ', error: 'FIX  ' };
 
@@ -27,7 +28,7 @@ export const doctorCommand: CliCommand = {
   usage: `Usage: express-backstage doctor [--db <url>] [options]
 
 Checks, without changing anything: the options of backstage.config.*, the
-models mapping against the live schema, the indexes the users list needs (and
+models mapping against the live schema, the indexes the users, teams and billing pages need (and
 prints the CREATE INDEX for your database when one is missing), the console's
 migrations, and Redis when one is configured. Exit code 0 when nothing must be
 fixed, 1 otherwise.
@@ -36,6 +37,11 @@ fixed, 1 otherwise.
                             (default: db of backstage.config.*, else DATABASE_URL, .env, knexfile)
   --config <file>           the config file (default: backstage.config.(js|cjs|mjs|json) here)
   --redis <url>             the Redis to check (default: redis of the config, else REDIS_URL)
+  --app <file>              also load the module that builds your app and check what only the
+                            running app shows: the console starts, the session store (the
+                            MemoryStore in production is a warning; run with NODE_ENV=production
+                            to see what production gets), admin.guard before your routes
+  --mount <path>            where the console is mounted in it (default /admin)
   --strict                  exit 1 on warnings too (missing indexes), e.g. in CI
   --json                    print the findings as JSON
 ${USERS_MAPPING_USAGE}`,
@@ -44,7 +50,7 @@ ${USERS_MAPPING_USAGE}`,
     const { values } = parseCommandArgs(
       'doctor',
       args,
-      { db: { type: 'string' }, config: { type: 'string' }, redis: { type: 'string' }, strict: { type: 'boolean' }, json: { type: 'boolean' }, ...USERS_MAPPING_FLAGS },
+      { db: { type: 'string' }, config: { type: 'string' }, redis: { type: 'string' }, strict: { type: 'boolean' }, json: { type: 'boolean' }, app: { type: 'string' }, mount: { type: 'string' }, ...USERS_MAPPING_FLAGS },
       0,
     );
     const config = await loadConfig(io.cwd, stringValue(values, 'config'));
@@ -68,6 +74,8 @@ ${USERS_MAPPING_USAGE}`,
         redis,
         migrateHint: dbFlag ? ` --db ${redactUrl(dbFlag)}` : '',
       });
+      const appFile = stringValue(values, 'app');
+      if (appFile) findings.push(...(await appFindings(io.cwd, appFile, stringValue(values, 'mount') ?? '/admin', io.env.NODE_ENV === 'production')));
       if (values.json) io.out(JSON.stringify({ findings, exitCode: doctorExitCode(findings, values.strict === true) }, null, 2));
       else {
         io.out(`express-backstage doctor: ${database.label}\n`);

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../db/dialect';
 import { backstageMigrations } from '../migrations/migrations';
 import { MIGRATION_TABLE } from '../migrations/migrate';
-import { checkTeamsModels } from '../models/check-teams-models';
+import { checkTeamsModels, type TeamsModels } from '../models/check-teams-models';
 import { checkUsersModel, type SchemaFacts } from '../models/schema-check';
 import type { ResolvedUsersModel } from '../models/users-model-config';
 import { resolveOptions, type ResolvedOptions } from '../options';
@@ -80,11 +80,35 @@ async function checkUsers(options: ResolvedOptions, facts: SchemaFacts, input: D
   return model;
 }
 
-async function checkUserIndexes(model: ResolvedUsersModel, input: DoctorInput, findings: Finding[]): Promise<void> {
+interface IndexNeed {
+  columns: string[];
+  why: string;
+  unique?: boolean;
+  note?: string;
+}
+
+/** One warning per index `table` lacks (with its CREATE INDEX), or one ok naming them all. */
+async function checkIndexes(table: string, needs: IndexNeed[], what: string, input: DoctorInput, findings: Finding[]): Promise<void> {
+  if (needs.length === 0) return;
   const { db, dialect } = input.database;
-  const facts = await readIndexes(db, dialect, model.table);
+  const facts = await readIndexes(db, dialect, table);
+  const missing = needs.filter((need) => (need.unique ? !hasUniqueIndex(facts, need.columns[0]) : !hasOrderingIndex(facts, need.columns)));
+  for (const need of missing) {
+    findings.push({
+      level: 'warn',
+      topic: 'index',
+      message: `${table} (${need.columns.join(', ')}) has no ${need.unique ? 'unique ' : ''}index: ${need.why}.`,
+      fix: [...(need.note ? [need.note] : []), createIndexDdl(dialect, table, need.columns, { unique: need.unique })],
+    });
+  }
+  if (missing.length === 0) {
+    findings.push({ level: 'ok', topic: 'index', message: `The indexes ${what} needs are in place: ${needs.map((n) => `${n.unique ? 'unique ' : ''}(${n.columns.join(', ')})`).join(', ')}.` });
+  }
+}
+
+async function checkUserIndexes(model: ResolvedUsersModel, input: DoctorInput, findings: Finding[]): Promise<void> {
   const { id, email, role, createdAt } = model.columns;
-  const needs: Array<{ columns: string[]; why: string; unique?: boolean; note?: string }> = [];
+  const needs: IndexNeed[] = [];
   if (createdAt) needs.push({ columns: [createdAt, id], why: 'the users list (newest first, its default order) sorts the whole table on every page' });
   if (role) needs.push({ columns: createdAt ? [role, createdAt, id] : [role, id], why: 'filtering the users list by role reads every user' });
   needs.push({
@@ -93,17 +117,54 @@ async function checkUserIndexes(model: ResolvedUsersModel, input: DoctorInput, f
     why: 'finding a user by exact email (search, grant) scans the table, and two accounts can share an address',
     note: `Look for duplicates first: SELECT ${email}, count(*) FROM ${model.table} GROUP BY ${email} HAVING count(*) > 1;`,
   });
-  const missing = needs.filter((need) => (need.unique ? !hasUniqueIndex(facts, need.columns[0]) : !hasOrderingIndex(facts, need.columns)));
-  for (const need of missing) {
-    findings.push({
-      level: 'warn',
-      topic: 'index',
-      message: `${model.table} (${need.columns.join(', ')}) has no ${need.unique ? 'unique ' : ''}index: ${need.why}.`,
-      fix: [...(need.note ? [need.note] : []), createIndexDdl(dialect, model.table, need.columns, { unique: need.unique })],
-    });
+  await checkIndexes(model.table, needs, 'the users list', input, findings);
+}
+
+/**
+ * The indexes the team pages and the billing page read through, for the tables
+ * mapped with the Kysely models (an adapter of the host's own is the host's to index).
+ */
+async function checkTeamIndexes(options: ResolvedOptions, facts: SchemaFacts, teams: TeamsModels, input: DoctorInput, findings: Finding[]): Promise<void> {
+  const present = (table: string, column: string | null): column is string => column !== null && Boolean(facts.tables.get(table.toLowerCase())?.has(column.toLowerCase()));
+  if (teams.teams && teams.memberships && teams.teamsAdapter) {
+    const t = teams.teams;
+    const id = t.columns.id!;
+    const needs: IndexNeed[] = [];
+    if (t.columns.created_at) needs.push({ columns: [t.columns.created_at, id], why: 'the teams list (newest first, its default order) sorts the whole table on every page' });
+    if (t.columns.name) needs.push({ columns: [t.columns.name, id], why: 'sorting the teams list by name sorts the whole table' });
+    await checkIndexes(t.table, needs, 'the teams list', input, findings);
+    const m = teams.memberships;
+    await checkIndexes(
+      m.table,
+      [
+        { columns: [m.columns.team_id!], why: "a team's page (its members, and member counts in the teams list) reads every membership" },
+        { columns: [m.columns.user_id!], why: "a user's page (the teams they belong to) reads every membership" },
+      ],
+      'the team and user pages',
+      input,
+      findings,
+    );
   }
-  if (missing.length === 0) {
-    findings.push({ level: 'ok', topic: 'index', message: `The indexes the users list needs are in place: ${needs.map((n) => `${n.unique ? 'unique ' : ''}(${n.columns.join(', ')})`).join(', ')}.` });
+  const inv = options.invitations;
+  if (teams.invitations && !options.invitationsAdapter && present(inv.table, inv.columns.team_id)) {
+    const created = present(inv.table, inv.columns.created_at) ? [inv.columns.created_at] : [];
+    const needs: IndexNeed[] = [{ columns: [inv.columns.team_id, ...created, inv.columns.id!], why: "a team's invitations (newest first) read every invitation" }];
+    if (present(inv.table, inv.columns.email)) needs.push({ columns: [inv.columns.email], why: "a user's invitations (found by email) read every invitation" });
+    await checkIndexes(inv.table, needs, 'the invitations on team and user pages', input, findings);
+  }
+  const sub = options.subscriptions;
+  if (teams.subscriptions && !options.subscriptionsAdapter && present(sub.table, sub.columns.team_id) && present(sub.table, sub.columns.status)) {
+    const periodEnd = present(sub.table, sub.columns.current_period_end) ? [sub.columns.current_period_end] : [];
+    await checkIndexes(
+      sub.table,
+      [
+        { columns: [sub.columns.team_id], why: "a team's subscription (its page, and the plan filter of the teams list) reads every subscription" },
+        { columns: [sub.columns.status, ...periodEnd, sub.columns.id!], why: 'the billing page (past due first, revenue by status) reads every subscription' },
+      ],
+      'the billing page',
+      input,
+      findings,
+    );
   }
 }
 
@@ -187,8 +248,10 @@ export async function runDoctor(input: DoctorInput): Promise<Finding[]> {
     const facts = toSchemaFacts(await readVisibleTables(db, dialect));
     const users = await checkUsers(options, facts, input, findings);
     let teamsTable = null;
+    let teamsModels: TeamsModels | null = null;
     try {
       const teams = checkTeamsModels(options, facts, dialect);
+      teamsModels = teams;
       teamsTable = teams.teams && teams.memberships ? teams.teams : null;
       const found = [teams.teamsAdapter && 'teams', teams.memberships && 'memberships', teams.invitations && 'invitations', teams.subscriptions && 'subscriptions'].filter(Boolean);
       findings.push(
@@ -200,6 +263,7 @@ export async function runDoctor(input: DoctorInput): Promise<Finding[]> {
       findings.push({ level: 'error', topic: 'teams', message: errorMessage(err), fix: [`Correct the mapping ${where(input.configFile)}; the console refuses to start with it.`] });
     }
     if (users) await checkUserIndexes(users, input, findings);
+    if (teamsModels) await checkTeamIndexes(options, facts, teamsModels, input, findings);
     findings.push(...(await searchIndexFindings(db, dialect, consoleSearchTargets({ usersModel: users, teams: teamsTable }))));
   }
 

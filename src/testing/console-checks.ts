@@ -120,7 +120,8 @@ function routePaths(router: any, into: Set<string>): void {
 /**
  * The console's pages, relative to its mount: every GET route without a
  * parameter (read from the router itself, so a new page is checked too) and
- * the pages of the user and team you name. The live-updates stream is left out.
+ * the pages of the user and team you name. The live-updates stream is left out,
+ * and the linked-jobs fragment is asked for the user's jobs.
  *
  * @example
  * for (const page of consolePages(admin, { userId: ops.id })) await agent.get(`/admin${page}`).expect(200);
@@ -129,7 +130,16 @@ export function consolePages(admin: unknown, subjects: { userId?: string; teamId
   internalsOf(admin, 'consolePages');
   const paths = new Set<string>();
   routePaths(admin, paths);
-  const pages = [...paths].filter((path) => !path.includes(':') && !path.includes('*') && path !== '/live');
+  const pages: string[] = [];
+  for (const path of paths) {
+    if (path.includes(':') || path.includes('*') || path === '/live') continue;
+    // A fragment for the user and team pages: it needs to be told whose jobs.
+    if (path === '/dev/linked-jobs') {
+      if (subjects.userId !== undefined) pages.push(`${path}?user=${encodeURIComponent(subjects.userId)}`);
+      continue;
+    }
+    pages.push(path);
+  }
   if (subjects.userId !== undefined) pages.push(`/users/${encodeURIComponent(subjects.userId)}`);
   if (subjects.teamId !== undefined) pages.push(`/teams/${encodeURIComponent(subjects.teamId)}`);
   return pages;

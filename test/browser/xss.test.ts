@@ -303,7 +303,19 @@ describeInBrowser('the XSS corpus in every field, every page opened in Chromium'
       for (const user of users.slice(0, 5)) paths.push(`/dev/linked-jobs?user=${user}`);
     }
     paths.push('/users?limit=200', '/teams?limit=200', '/audit?limit=200', '/errors?limit=200&status=all', '/billing', '/users?q=img', '/users?q=script', '/teams?q=svg', '/errors?q=alert');
-    const problems = await openAll(context, paths);
+    // Downloads (a job's data.json) are files, not pages: served as attachments that no browser renders as HTML.
+    const downloads = paths.filter((p) => p.endsWith('.json'));
+    for (const download of downloads) {
+      const res = await context.request.get(`${server.url}/admin${download}`);
+      expect({ download, status: res.status(), type: res.headers()['content-type'], disposition: res.headers()['content-disposition']?.split(';')[0], sniff: res.headers()['x-content-type-options'] }).toEqual({
+        download,
+        status: 200,
+        type: 'application/json; charset=utf-8',
+        disposition: 'attachment',
+        sniff: 'nosniff',
+      });
+    }
+    const problems = await openAll(context, paths.filter((p) => !p.endsWith('.json')));
     await context.close();
     expect(problems).toEqual([]);
     expect(dialogs).toEqual([]);
