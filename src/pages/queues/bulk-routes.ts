@@ -283,7 +283,7 @@ export function bulkRoutes(context: () => ConsoleContext, deps: BulkRoutesDeps):
         req,
         res,
         'queues/run',
-        { queue: { name: queue.name }, run, runUrl: runUrl(req, run), live: deps.withLive ? { topic: BULK_TOPIC, url: `${req.baseUrl}/live` } : null, isSuperuser: operatorOf(res).isSuperuser, fmt },
+        { queue: { name: queue.name }, run, runUrl: runUrl(req, run), live: deps.withLive ? { topic: BULK_TOPIC, url: `${req.baseUrl}/live` } : null, withLive: deps.withLive, isSuperuser: operatorOf(res).isSuperuser, fmt },
         { title: `${run.title} · ${queue.name}`, section: 'dev', fragment: 'queues/_run' },
       );
     }),
