@@ -101,6 +101,10 @@ describe('the queues overview', () => {
       expect(res.text).toMatch(new RegExp(`data-live-tile="queue:${fx.name}:failed"[^>]*>\\s*<dt><a [^>]*>failed</a></dt>\\s*<dd data-tile-value>2</dd>`));
       expect(res.text).toMatch(new RegExp(`data-live-tile="queue:${fx.name}:completed"[^>]*>\\s*<dt><a [^>]*>completed</a></dt>\\s*<dd data-tile-value>25</dd>`));
       expect(res.text).toContain(`action="/admin/dev/queues/${fx.name}/pause"`);
+      // The newest failure, in a few fields (the hostile job failed last; its reason is escaped).
+      const newest = (await fx.adapter.listJobs('failed', { size: 1 })).jobs[0];
+      expect(words(res.text)).toContain(`Newest failure : #${newest.id} ${newest.name} at ${new Date(newest.timestamps.finished!).toISOString().slice(0, 19).replace('T', ' ')} UTC:`);
+      expect(res.text).toContain(`data-live-tile="queue:${fx.name}:latest-failure"`);
     }
     // Live updates are on in this host: the counts move over SSE, not by polling.
     expect(res.text).toContain('data-live-status');
@@ -125,6 +129,7 @@ describe('the queues overview', () => {
       expect(snapshot.kind).toBe('snapshot');
       expect(snapshot.tiles[`queue:${name}:status`]).toEqual({ value: 'Running', hint: '' });
       expect(snapshot.tiles[`queue:${seeded.bullmq.fx.name}:delayed`]).toEqual({ value: expect.stringMatching(/^\d+$/) });
+      expect(snapshot.tiles[`queue:${name}:latest-failure`].value).toMatch(new RegExp(`^#\\d+ __default__ at .* UTC: `));
       stream.close();
     } finally {
       await served?.close();
@@ -437,7 +442,7 @@ describe.each(LIBRARIES)('%s: superuser actions on a queue', (library) => {
     const { agent, csrf } = await as('superuser');
     const confirm = await agent.get(`/admin/dev/queues/${fx.name}/retry-failed`);
     expect(confirm.status).toBe(200);
-    expect(decoded(confirm.text)).toContain(`This will retry ${failedBefore} failed jobs: <span class="confirm-count">${failedBefore}</span> jobs.`);
+    expect(decoded(confirm.text)).toContain(`This will retry <span class="confirm-count">${failedBefore}</span> failed jobs.`);
     expect(confirm.text).toContain(`name="count" value="${failedBefore}"`);
     expect(confirm.text).toMatch(/data-confirm="Retry \d+ failed jobs in queue /);
 
@@ -468,7 +473,7 @@ describe.each(LIBRARIES)('%s: superuser actions on a queue', (library) => {
     const completedNow = await fx.redis.zcard(fx.key('completed'));
     await sleep(20);
     const confirm = await agent.get(`/admin/dev/queues/${fx.name}/clean?state=completed&hours=0`);
-    expect(decoded(confirm.text)).toContain(`This will clean ${completedNow} completed jobs older than 0 hours: <span class="confirm-count">${completedNow}</span> jobs.`);
+    expect(decoded(confirm.text)).toContain(`This will permanently remove <span class="confirm-count">${completedNow}</span> completed jobs that finished more than 0 hours ago.`);
     expect((await agent.get(`/admin/dev/queues/${fx.name}/clean?state=active&hours=1`)).status).toBe(400);
     expect((await agent.get(`/admin/dev/queues/${fx.name}/clean?state=completed&hours=99999`)).status).toBe(400);
 

@@ -8,7 +8,7 @@ export const MAIL_QUEUE_NAME = 'mail';
 export const MAIL_JOB_OPTIONS = {
   attempts: 3,
   backoff: { type: 'exponential', delay: 1000 },
-  removeOnComplete: 5000, // keep the last 5,000 sent mails; failed ones stay until someone looks
+  removeOnComplete: { age: 7 * 24 * 3600 }, // keep a week of sent mails; failed ones stay until someone looks
 };
 
 // Keys live under `tasklane:mail:*`, so the demo never touches another app's `bull:mail` queue.

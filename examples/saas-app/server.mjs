@@ -5,11 +5,13 @@
 //   REDIS_URL            Redis for the `mail` queue (redis://127.0.0.1:6379)
 //   SESSION_SECRET       express-session secret (a fixed demo value)
 //   DEMO_SIZE=1m         (or `npm run demo -- --size=1m`) top the demo up to a million users (250k, 50000, …)
+//   DEMO_JOBS=100k       (or `npm run demo -- --jobs=100k`) top the mail queue up to 100,000 sent and failed mails, indexed
 //   BACKSTAGE_DISABLED=1 run the host without the console (only for working on the host itself)
 import { createApp } from './app.mjs';
 import { openDatabase, SQLITE_FILE } from './db.mjs';
 import { createSchema } from './schema.mjs';
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, needsSeed, requestedDemoUsers, seedDemoData, seedDemoToScale } from './seed.mjs';
+import { requestedDemoJobs, seedMailHistory } from './seed-jobs.mjs';
 
 const port = Number(process.env.PORT ?? 3000);
 const url = `http://localhost:${port}`;
@@ -33,6 +35,9 @@ if (await needsSeed(db)) {
 }
 const scale = requestedDemoUsers();
 if (scale) await seedDemoToScale({ db, dialect, users: scale, databaseUrl: process.env.DATABASE_URL?.replace(/^mariadb:/, 'mysql:') || `sqlite:${SQLITE_FILE}`, log });
+const jobs = requestedDemoJobs();
+if (jobs && !host.mailQueue) log.warn('seed: DEMO_JOBS needs Redis for the mail queue; it is not reachable, so no jobs were added.');
+if (jobs && host.mailQueue) await seedMailHistory({ db, queue: host.mailQueue, total: jobs, redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', log });
 
 const server = host.app.listen(port, async (error) => {
   if (error) {

@@ -23,6 +23,7 @@ export {
   type JobTimestamps,
   type JobView,
   type JobViewState,
+  type LatestFailure,
   type PageOptions,
   type QueueAction,
   type QueueAdapter,

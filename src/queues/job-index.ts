@@ -178,7 +178,11 @@ export class QueueJobIndex {
 
   /** The queue's client, only when it is connected: with Redis down, ioredis would queue commands until it returns. */
   private async redis(): Promise<IndexRedis> {
-    const client = (await guard(this.source.client(), this.timeoutMs)) as IndexRedis & { status?: string };
+    const client = (await guard(this.source.client(), this.timeoutMs)) as IndexRedis & { status?: string; once?: (event: string, listener: () => void) => unknown };
+    // Still connecting (the app just started): wait for it, up to the timeout, rather than count it as an outage.
+    if ((client.status === 'connect' || client.status === 'connecting' || client.status === 'wait') && typeof client.once === 'function') {
+      await guard(new Promise<void>((resolve) => client.once!('ready', () => resolve())), this.timeoutMs).catch(() => undefined);
+    }
     if (client.status !== undefined && client.status !== 'ready') throw new Error(`Redis is not connected (status "${client.status}")`);
     return client;
   }

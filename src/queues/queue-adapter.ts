@@ -149,6 +149,15 @@ export interface BulkResult extends BatchProgress {
   cancelled: boolean;
 }
 
+/** The newest failed job, in a few fields: what a queue's card shows without loading the job's data. */
+export interface LatestFailure {
+  id: string;
+  name: string;
+  failedReason: string | null;
+  /** When it failed, ms since the epoch. */
+  finishedAt: number | null;
+}
+
 /** The states `removeAll` empties one job at a time (finished jobs are removed with `clean`). */
 export const REMOVABLE_STATES = ['waiting', 'delayed', 'paused'] as const;
 export type RemovableState = (typeof REMOVABLE_STATES)[number];
@@ -327,6 +336,12 @@ export interface QueueAdapter {
    */
   findJobsByLinks(links: Record<string, string | number>, options?: FindJobsByLinksOptions): Promise<FindJobsResult>;
 
+  /**
+   * Optional (default: the first job of `listJobs('failed')`). The newest failed job's id, name,
+   * reason and time, or null; Redis-backed adapters read those fields only, never the job's data.
+   */
+  latestFailure?(): Promise<LatestFailure | null>;
+
   /** Optional (default `null`: no index). What the job index needs to index this queue's jobs by user and team. */
   indexSource?(): JobIndexSource | null;
 }
@@ -364,6 +379,11 @@ export abstract class BaseQueueAdapter implements QueueAdapter {
 
   indexSource(): JobIndexSource | null {
     return null;
+  }
+
+  async latestFailure(): Promise<LatestFailure | null> {
+    const [job] = (await this.listJobs('failed', { size: 1 })).jobs;
+    return job ? { id: job.id, name: job.name, failedReason: job.failedReason, finishedAt: job.timestamps.finished } : null;
   }
 
   async pause(): Promise<void> {

@@ -21,6 +21,7 @@ import {
   type JobState,
   type JobView,
   type JobViewState,
+  type LatestFailure,
   type PageOptions,
   type RemovableState,
   type RetryAllResult,
@@ -224,6 +225,17 @@ export abstract class RedisQueueAdapter<TJob> extends BaseQueueAdapter {
   }
 
   // ---- Optional, done the Redis way ----
+
+  /** One ZREVRANGE and three HGETs: the card of a queue whose newest failure carries megabytes of data stays cheap. */
+  override async latestFailure(): Promise<LatestFailure | null> {
+    return this.read('latestFailure', async (client) => {
+      const [id] = await client.zrevrange(this.key('failed'), 0, 0);
+      if (id === undefined) return null;
+      const [name, reason, finished] = await Promise.all(['name', 'failedReason', 'finishedOn'].map((field) => client.hget(this.key(id), field)));
+      if (name === null && reason === null && finished === null) return null;
+      return { id, name: name || '__default__', failedReason: reason || null, finishedAt: toTimestamp(finished) };
+    });
+  }
 
   async retry(id: JobId): Promise<void> {
     const jobId = this.checkJobId(id);

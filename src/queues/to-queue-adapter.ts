@@ -43,6 +43,7 @@ const OPTIONAL_MEMBERS = [
   'clean',
   'findJobs',
   'findJobsByLinks',
+  'latestFailure',
 ] as const;
 
 function label(index: number | undefined): string {

@@ -76,7 +76,7 @@ describeInBrowser('bulk queue actions in Chromium', () => {
     await page.goto(`${server.url}/admin/dev/queues/${fx.name}`);
     await page.getByRole('link', { name: 'Retry all failed…' }).click();
     await page.waitForURL(/\/retry-failed$/);
-    await page.getByText('This will retry 3,000 failed jobs').waitFor();
+    await page.locator('#confirm-title', { hasText: 'This will retry 3,000 failed jobs.' }).waitFor();
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Retry 3,000 failed jobs' }).click();
     await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);

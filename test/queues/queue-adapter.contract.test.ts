@@ -330,6 +330,18 @@ describe.each(LIBRARIES)('%s queue adapter contract', (library: Library) => {
       expect(err.message).toMatch(/is waiting; only delayed jobs can be promoted/);
     });
 
+    it('reads the newest failure without its data: id, name, reason and time', async () => {
+      expect(await fx.adapter.latestFailure!()).toBeNull();
+      await failedJobs(2);
+      const newest = (await fx.adapter.listJobs('failed', { size: 1 })).jobs[0];
+      const { adapter, calls } = recordingAdapter(fx);
+      const latest = await adapter.latestFailure!();
+      expect(latest).toEqual({ id: newest.id, name: newest.name, failedReason: newest.failedReason, finishedAt: newest.timestamps.finished });
+      expect(latest!.failedReason).toMatch(/boom/);
+      expect(calls.map((c) => c.command).sort()).toEqual(['hget', 'hget', 'hget', 'zrevrange']);
+      expect(calls.filter((c) => c.command === 'hget').map((c) => c.args[1]).sort()).toEqual(['failedReason', 'finishedOn', 'name']);
+    });
+
     it('retries all 2,500 failed jobs in batches of at most 1,000', async () => {
       await failedJobs(2500);
       const { adapter, calls } = recordingAdapter(fx);

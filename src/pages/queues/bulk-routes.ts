@@ -54,6 +54,8 @@ interface BulkKind {
   count(queue: QueueAdapter, choice: Choice): Promise<Counted>;
   /** "Retry 1,204 failed jobs" */
   title(count: number, choice: Choice): string;
+  /** The confirmation's sentence around the number: "This will [retry] 1,204 [failed jobs]." */
+  sentence(count: number, choice: Choice): { verb: string; noun: string };
   consequences(choice: Choice): string[];
   run(queue: QueueAdapter, choice: Choice, options: BatchOptions): Promise<BulkRunOutcome>;
   /** The state tab to go back to. */
@@ -85,6 +87,7 @@ const KINDS: readonly BulkKind[] = [
       return { count: failed, facts: [`The queue has ${plural(failed, 'failed job')} now; the oldest failures go first.`] };
     },
     title: (count) => `Retry ${plural(count, 'failed job')}`,
+    sentence: (count) => ({ verb: 'retry', noun: count === 1 ? 'failed job' : 'failed jobs' }),
     consequences: () => [
       'Each goes back to waiting and runs again on the app’s workers, with its side effects (emails, charges…). Jobs that fail again come back to the failed list and are not retried twice.',
     ],
@@ -106,6 +109,7 @@ const KINDS: readonly BulkKind[] = [
       return { count: delayed, facts: [`The queue has ${plural(delayed, 'delayed job')} now; the soonest due go first.`] };
     },
     title: (count) => `Promote ${plural(count, 'delayed job')}`,
+    sentence: (count) => ({ verb: 'promote', noun: count === 1 ? 'delayed job' : 'delayed jobs' }),
     consequences: () => ['Each runs now instead of at its scheduled time, as soon as a worker is free.'],
     run: (queue, _choice, options) => queue.promoteAllDelayed(options),
     back: () => 'delayed',
@@ -122,6 +126,7 @@ const KINDS: readonly BulkKind[] = [
       return { count: n, facts: [`The queue has ${plural(n, `${choice.state} job`)} now; the oldest go first. A job a worker takes meanwhile is skipped.`] };
     },
     title: (count, choice) => `Remove ${plural(count, `${choice.state} job`)}`,
+    sentence: (count, choice) => ({ verb: 'permanently remove', noun: `${choice.state} ${count === 1 ? 'job' : 'jobs'}` }),
     consequences: () => ['Removed jobs and their logs are gone for good: they never run, and cannot be opened or retried afterwards.'],
     run: (queue, choice, options) => queue.removeAll(choice.state!, options),
     back: (choice) => choice.state!,
@@ -140,6 +145,10 @@ const KINDS: readonly BulkKind[] = [
       return { count: older, facts: [`${plural(older, 'job')} of the ${plural(total, `${state} job`)} finished more than ${hoursText(hours)} ago; the oldest go first.`] };
     },
     title: (count, choice) => `Clean ${plural(count, `${choice.clean!.state} job`)} older than ${hoursText(choice.clean!.hours)}`,
+    sentence: (count, choice) => ({
+      verb: 'permanently remove',
+      noun: `${choice.clean!.state} ${count === 1 ? 'job' : 'jobs'} that finished more than ${hoursText(choice.clean!.hours)} ago`,
+    }),
     consequences: () => ['Removed jobs and their logs are gone for good: they cannot be opened or retried afterwards.'],
     run: async (queue, choice, options) => {
       const { removed, ...rest } = await queue.clean(choice.clean!.state, choice.clean!.hours * 3_600_000, options);
@@ -176,7 +185,14 @@ export function bulkRoutes(context: () => ConsoleContext, deps: BulkRoutesDeps):
       'queues/confirm',
       {
         queue: { name: queue.name },
-        bulk: { kind: bulk.kind, danger: bulk.danger, title: bulk.title(counted.count, choice), consequences: bulk.consequences(choice), back: bulk.back(choice) },
+        bulk: {
+          kind: bulk.kind,
+          danger: bulk.danger,
+          title: bulk.title(counted.count, choice),
+          sentence: bulk.sentence(counted.count, choice),
+          consequences: bulk.consequences(choice),
+          back: bulk.back(choice),
+        },
         counted,
         choice,
         cap: deps.cap,

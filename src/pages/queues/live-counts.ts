@@ -31,11 +31,22 @@ export function statusText(summary: QueueSummary): { value: string; hint: string
   return { value: summary.paused ? 'Paused' : 'Running', hint: '' };
 }
 
+/** `#4521 send-invitation at 14:02:11 UTC: SMTP 550 …`, or that nothing failed. */
+export function latestFailureText(summary: QueueSummary): string {
+  if (summary.error !== null) return '—';
+  const failure = summary.latestFailure;
+  if (!failure) return 'No failed jobs.';
+  const at = failure.finishedAt ? ` at ${new Date(failure.finishedAt).toISOString().slice(0, 19).replace('T', ' ')} UTC` : '';
+  const reason = failure.failedReason ? `: ${failure.failedReason.length > 160 ? `${failure.failedReason.slice(0, 159)}…` : failure.failedReason}` : '';
+  return `#${failure.id} ${failure.name}${at}${reason}`;
+}
+
 export function countTiles(summaries: readonly QueueSummary[]): Record<string, { value: string; hint?: string }> {
   const tiles: Record<string, { value: string; hint?: string }> = {};
   for (const summary of summaries) {
     for (const state of JOB_STATES) tiles[tileKey(summary.name, state)] = { value: summary.counts ? formatNumber(summary.counts[state]) : '—' };
     tiles[tileKey(summary.name, 'status')] = statusText(summary);
+    tiles[tileKey(summary.name, 'latest-failure')] = { value: latestFailureText(summary) };
   }
   return tiles;
 }

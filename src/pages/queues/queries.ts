@@ -14,6 +14,7 @@ import {
   type JobPage,
   type JobState,
   type JobView,
+  type LatestFailure,
   type QueueAdapter,
 } from '../../queues/queue-adapter';
 
@@ -25,6 +26,8 @@ export interface QueueSummary {
   /** The adapter's message when the queue did not answer (Redis down, timeout…). */
   error: string | null;
   canPause: boolean;
+  /** The newest failed job (id, name, reason, time), or null when none failed or the queue did not answer. */
+  latestFailure: LatestFailure | null;
 }
 
 /** The adapter's message without the library prefix, for an operator. */
@@ -37,10 +40,10 @@ export function queueErrorMessage(err: unknown): string {
 export async function summariseQueue(queue: QueueAdapter): Promise<QueueSummary> {
   const canPause = queue.supports('pause') && queue.supports('resume');
   try {
-    const [counts, paused] = await Promise.all([queue.counts(), queue.isPaused()]);
-    return { name: queue.name, counts, paused, error: null, canPause };
+    const [counts, paused, latestFailure] = await Promise.all([queue.counts(), queue.isPaused(), queue.latestFailure ? queue.latestFailure() : Promise.resolve(null)]);
+    return { name: queue.name, counts, paused, error: null, canPause, latestFailure };
   } catch (err) {
-    return { name: queue.name, counts: null, paused: null, error: queueErrorMessage(err), canPause };
+    return { name: queue.name, counts: null, paused: null, error: queueErrorMessage(err), canPause, latestFailure: null };
   }
 }
 

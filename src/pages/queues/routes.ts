@@ -33,7 +33,7 @@ import type { LiveHub } from '../../live/live-hub';
 import { readDataPath } from '../../queues/job-search';
 import { JOB_STATES, type FindJobsResult, type JobView, type QueueAdapter } from '../../queues/queue-adapter';
 import * as fmt from './format';
-import { indexProgressText, startQueueCountsFeed, statusText, tileKey } from './live-counts';
+import { indexProgressText, latestFailureText, startQueueCountsFeed, statusText, tileKey } from './live-counts';
 import {
   FIND_LIMIT,
   FIND_SCAN_LIMIT,
@@ -87,7 +87,7 @@ export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps
         req,
         res,
         'queues/index',
-        { summaries, states: JOB_STATES, withLive: deps.hub !== null, isSuperuser: operatorOf(res).isSuperuser, tileKey, statusText },
+        { summaries, states: JOB_STATES, withLive: deps.hub !== null, isSuperuser: operatorOf(res).isSuperuser, tileKey, statusText, latestFailureText },
         { title: 'Queues', section: 'dev', fragment: 'queues/_cards' },
       );
     }),
@@ -133,7 +133,7 @@ export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps
         params.search ? null : jobsOfState(queue, params.state, params.page, params.size),
         params.search ? findByData(ctx, queue, params.search) : null,
       ]);
-      const summary: QueueSummary = { name: queue.name, counts, paused, error: null, canPause: queue.supports('pause') && queue.supports('resume') };
+      const summary: QueueSummary = { name: queue.name, counts, paused, error: null, canPause: queue.supports('pause') && queue.supports('resume'), latestFailure: null };
       const isSuperuser = operatorOf(res).isSuperuser;
       const index = jobIndexOf(queue);
       const indexProgress = index ? await index.progress().catch(() => null) : null;
