@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { MAIL_JOB } from './mail-queue.mjs';
+import { requestedCount } from './seed.mjs';
 
 const CHUNK = 5000;
 const SMTP_FAILURES = [
@@ -21,11 +22,7 @@ const SMTP_FAILURES = [
 
 /** `--jobs=100k` / `DEMO_JOBS=100k` → 100000; null when not asked. */
 export function requestedDemoJobs(argv = process.argv.slice(2), env = process.env) {
-  const raw = argv.find((a) => a.startsWith('--jobs='))?.slice('--jobs='.length) ?? env.DEMO_JOBS;
-  if (!raw) return null;
-  const match = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(raw.trim());
-  if (!match) throw new Error(`--jobs / DEMO_JOBS must look like 1m, 100k or 5000; got "${raw}"`);
-  return Math.round(Number(match[1]) * { '': 1, k: 1e3, m: 1e6 }[match[2].toLowerCase()]);
+  return requestedCount('jobs', 'DEMO_JOBS', argv, env);
 }
 
 function stackFor(reason) {

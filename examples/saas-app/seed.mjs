@@ -41,10 +41,15 @@ export const SEED_SIZES = { users: 6000, teams: 900, historicalMailJobs: 300 };
  * users in all. Null when not asked: the demo keeps its SEED_SIZES.
  */
 export function requestedDemoUsers(argv = process.argv.slice(2), env = process.env) {
-  const raw = argv.find((a) => a.startsWith('--size='))?.slice('--size='.length) ?? env.DEMO_SIZE;
+  return requestedCount('size', 'DEMO_SIZE', argv, env);
+}
+
+/** `--<flag>=250k` or the variable `name`, as a number (`1m`, `250k`, `50000`); null when neither is set. */
+export function requestedCount(flag, name, argv = process.argv.slice(2), env = process.env) {
+  const raw = argv.find((a) => a.startsWith(`--${flag}=`))?.slice(flag.length + 3) ?? env[name];
   if (!raw) return null;
   const match = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(raw.trim());
-  if (!match) throw new Error(`--size / DEMO_SIZE must look like 1m, 250k or 50000; got "${raw}"`);
+  if (!match) throw new Error(`--${flag} / ${name} must look like 1m, 250k or 50000; got "${raw}"`);
   return Math.round(Number(match[1]) * { '': 1, k: 1e3, m: 1e6 }[match[2].toLowerCase()]);
 }
 

@@ -13,3 +13,10 @@ export const reasonField = z
 export function formError(error: z.ZodError): HttpError {
   return badRequest('The form is not valid.', error.issues.map((issue) => issue.message));
 }
+
+/** The optional reason of a form that has nothing else: its value, or one 400 saying what is wrong with it. */
+export function readReason(body: unknown): string | null {
+  const form = z.object({ reason: reasonField }).safeParse({ reason: ((body ?? {}) as Record<string, unknown>).reason });
+  if (!form.success) throw formError(form.error);
+  return form.data.reason;
+}

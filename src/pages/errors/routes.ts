@@ -1,10 +1,10 @@
 import express, { type Request, type Response, type Router } from 'express';
-import { z } from 'zod';
 import type { ConsoleContext } from '../../console-context';
 import type { CaptureStats } from '../../errors/error-capture';
 import type { ErrorStatus } from '../../errors/error-store';
 import { stackLines } from '../../errors/fingerprint';
 import { handle } from '../../http/handle';
+import { readReason } from '../../http/forms';
 import { badRequest, notFound } from '../../http/http-error';
 import { operatorOf, requestMeta } from '../../http/operator';
 import { setFlash } from '../../http/render';
@@ -34,15 +34,6 @@ const ACTIONS: Array<{ verb: 'resolve' | 'mute' | 'unresolve'; status: ErrorStat
   { verb: 'mute', status: 'muted', action: 'error.muted', done: 'muted. It keeps counting but stays off the unresolved list' },
   { verb: 'unresolve', status: 'unresolved', action: 'error.unresolved', done: 'back on the unresolved list' },
 ];
-
-const reasonForm = z.object({
-  reason: z
-    .string()
-    .trim()
-    .max(500, { error: 'The reason must be at most 500 characters.' })
-    .optional()
-    .transform((value) => value || null),
-});
 
 async function targetError(ctx: ConsoleContext, req: Request): Promise<ErrorGroup> {
   const id = String(req.params.id);
@@ -130,8 +121,7 @@ export function errorsRoutes(context: () => ConsoleContext, deps: ErrorsPageDeps
       handle(async (req: Request, res: Response) => {
         const ctx = context();
         const group = await targetError(ctx, req);
-        const form = reasonForm.safeParse(req.body ?? {});
-        if (!form.success) throw badRequest('The form is not valid.', form.error.issues.map((issue) => issue.message));
+        const reason = readReason(req.body);
         const where = `${req.baseUrl}/errors/${encodeURIComponent(group.id)}`;
         if (group.status === status) {
           setFlash(req, 'success', `This error is already ${status}.`);
@@ -143,7 +133,7 @@ export function errorsRoutes(context: () => ConsoleContext, deps: ErrorsPageDeps
             action,
             actor: operatorOf(res),
             subject: { type: 'error', id: group.id, label: label(group) },
-            reason: form.data.reason,
+            reason,
             data: { from: group.status, to: status, occurrences: group.count },
             ...requestMeta(req),
           },

@@ -1,8 +1,8 @@
 import express, { type Router } from 'express';
-import { z } from 'zod';
 import type { ConsoleContext } from '../../console-context';
 import { requireSuperuser } from '../../http/gate';
 import { handle } from '../../http/handle';
+import { readReason } from '../../http/forms';
 import { badRequest, notFound } from '../../http/http-error';
 import { operatorOf, requestMeta } from '../../http/operator';
 import { setFlash } from '../../http/render';
@@ -12,15 +12,6 @@ import { impersonationById, recentImpersonations, runningImpersonations } from '
 
 /** The recent list: newest first, cursor pages (its sort is the audit log's). */
 const RECENT_LIST: ListDeclaration = { sortable: ['started_at'], defaultSort: '-started_at', limit: { default: 50, max: 200 } };
-
-const endForm = z.object({
-  reason: z
-    .string()
-    .trim()
-    .max(500, { error: 'The reason must be at most 500 characters.' })
-    .optional()
-    .transform((value) => value || null),
-});
 
 /**
  * `/impersonations`: who is acting as whom right now, and every impersonation
@@ -57,8 +48,7 @@ export function impersonationsRoutes(context: () => ConsoleContext): Router {
       if (!/^\d{1,18}$/.test(id)) throw badRequest(`"${id.slice(0, 40)}" is not an impersonation id: they are whole numbers.`);
       const impersonation = await impersonationById(ctx, id);
       if (!impersonation) throw notFound(`No impersonation with id ${id}.`);
-      const form = endForm.safeParse(req.body ?? {});
-      if (!form.success) throw badRequest('The form is not valid.', form.error.issues.map((issue) => issue.message));
+      const reason = readReason(req.body);
       const who = `${impersonation.operator.email ?? impersonation.operator.id}'s impersonation of ${impersonation.target.email}`;
       const back = `${req.baseUrl}/impersonations`;
       if (impersonation.status !== 'running') {
@@ -70,7 +60,7 @@ export function impersonationsRoutes(context: () => ConsoleContext): Router {
         action: KILLED_ACTION,
         actor: operatorOf(res),
         subject: { type: IMPERSONATION_SUBJECT, id, label: `${impersonation.operator.email ?? impersonation.operator.id} as ${impersonation.target.email}` },
-        reason: form.data.reason,
+        reason,
         data: { operator: impersonation.operator, target: impersonation.target, startedAt: impersonation.startedAt?.toISOString() ?? null },
         ...requestMeta(req),
       });

@@ -3,28 +3,18 @@
  * subjects, and writing the audit event of a change already made in Redis.
  */
 import type { Request, Response } from 'express';
-import { z } from 'zod';
 import type { AuditEventInput } from '../../audit/audit-log';
 import type { ConsoleContext } from '../../console-context';
+import { readReason as readFormReason } from '../../http/forms';
 import { badRequest, HttpError, notFound } from '../../http/http-error';
 import { operatorOf, requestMeta } from '../../http/operator';
 import type { JobView, QueueAdapter } from '../../queues/queue-adapter';
 import { findQueue } from './queries';
 import { pathValue } from './params';
 
-const reasonForm = z.object({
-  reason: z
-    .string()
-    .trim()
-    .max(500, { error: 'The note must be at most 500 characters.' })
-    .optional()
-    .transform((value) => value || null),
-});
-
+/** The operator's note on a queue action (optional, at most 500 characters). */
 export function readReason(req: Request): string | null {
-  const form = reasonForm.safeParse({ reason: (req.body ?? {}).reason });
-  if (!form.success) throw badRequest('The form is not valid.', form.error.issues.map((issue) => issue.message));
-  return form.data.reason;
+  return readFormReason(req.body);
 }
 
 export function queueOf(ctx: ConsoleContext, req: Request): QueueAdapter {
