@@ -1,6 +1,5 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { detectDialect, type DialectName } from '../db/dialect';
-import { currentSchema } from '../migrations/migrate';
 import type { ResolvedTableModel } from '../options';
 import { BackstageConfigError } from '../options-errors';
 import type { ResolvedUsersModel } from './users-model-config';
@@ -8,20 +7,45 @@ import type { ResolvedUsersModel } from './users-model-config';
 export interface SchemaFacts {
   /** table name (lower-cased) → its column names (lower-cased) */
   tables: Map<string, Set<string>>;
+  /** The SQLite file opened, when it has no tables: a wrong relative path opens (and creates) an empty one. */
+  sqliteFile?: string;
 }
 
 /** What the database holds, read once at start through Kysely's introspection. */
 export async function readSchema(db: Kysely<any>, dialect: DialectName = detectDialect(db)): Promise<SchemaFacts> {
+  if (dialect === 'postgres') return readCurrentPostgresSchema(db);
   const all = await db.introspection.getTables();
-  // PostgreSQL's introspection lists every schema; unqualified names resolve in the current one.
-  const schema = dialect === 'postgres' ? await currentSchema(db) : null;
-  const tables = schema ? all.filter((t) => t.schema === schema) : all;
-  return { tables: new Map(tables.map((t) => [t.name.toLowerCase(), new Set(t.columns.map((c) => c.name.toLowerCase()))])) };
+  return { tables: new Map(all.map((t) => [t.name.toLowerCase(), new Set(t.columns.map((c) => c.name.toLowerCase()))])) };
+}
+
+/**
+ * Unqualified names resolve in the current schema, so only it is read. Not
+ * through Kysely's introspection: it reads every schema of the database, and
+ * fails ("schema … does not exist") when another app drops one meanwhile.
+ */
+async function readCurrentPostgresSchema(db: Kysely<any>): Promise<SchemaFacts> {
+  const { rows } = await sql<{ table_name: string; column_name: string }>`
+    select c.relname as table_name, a.attname as column_name
+    from pg_catalog.pg_class c
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    join pg_catalog.pg_attribute a on a.attrelid = c.oid
+    where n.nspname = current_schema() and c.relkind in ('r', 'v', 'm', 'p', 'f') and a.attnum > 0 and not a.attisdropped
+    order by c.relname, a.attnum`.execute(db);
+  const tables = new Map<string, Set<string>>();
+  for (const row of rows) {
+    const name = row.table_name.toLowerCase();
+    if (!tables.has(name)) tables.set(name, new Set());
+    tables.get(name)!.add(row.column_name.toLowerCase());
+  }
+  return { tables };
 }
 
 function listTables(facts: SchemaFacts): string {
   const names = [...facts.tables.keys()].filter((name) => !name.startsWith('backstage_'));
-  if (names.length === 0) return 'the database has no tables';
+  if (names.length === 0) {
+    if (!facts.sqliteFile) return 'the database has no tables';
+    return `the console opened ${facts.sqliteFile}, which has no tables: is the path right? relative SQLite paths are resolved from the folder the app was started in (${process.cwd()}), except in the backstage.config.* init writes, where they are resolved from that file's folder`;
+  }
   return `tables found: ${names.slice(0, 30).join(', ')}${names.length > 30 ? ', …' : ''}`;
 }
 
