@@ -132,6 +132,8 @@ describe.each(LIBRARIES)('%s: retry all failed jobs, at scale', (library) => {
     const { agent, csrf } = await slowHost.agentAs(ids.superuser);
     const started = await agent.post(`/admin/dev/queues/${fx.name}/retry-failed`).type('form').send({ _csrf: await csrf(), count: '1999' });
     expect(started.status).toBe(303);
+    // Cancelled once the first batch is done, during the pause after it.
+    for (let i = 0; i < 200 && !(await agent.get(started.headers.location)).text.includes('<strong data-run-field="done">1,000</strong>'); i++) await sleep(25);
     const cancel = await agent.post(`${started.headers.location}/cancel`).type('form').send({ _csrf: await csrf() });
     expect(cancel.status).toBe(303);
     const admin = await slowHost.agentAs(ids.admin);

@@ -102,6 +102,21 @@ const DELAY_SCORE_FACTOR = 0x1000;
 /** Batch loops get more time per round trip than single reads: a batch of 1,000 retries is 2,000 commands. */
 const BATCH_TIMEOUT_FACTOR = 5;
 
+/** Jobs acted on at once within a batch (see eachInSlices). */
+const BATCH_SLICE = 100;
+
+/**
+ * Clean: the libraries remove a batch in ONE Lua script (about 7 commands per
+ * job), so a batch of 1,000 blocks Redis for 10–40 ms. Batches start at 250
+ * and halve while a call takes longer than CLEAN_SLOW_MS (down to 25), and
+ * grow back while they are quick (bench/bulk-retry.mjs: no script over 10 ms
+ * at 250).
+ */
+const CLEAN_START_BATCH = 250;
+const CLEAN_MIN_BATCH = 25;
+const CLEAN_SLOW_MS = 6;
+const CLEAN_FAST_MS = 2;
+
 /** Jobs read per round trip when scanning job data. */
 const SCAN_CHUNK = 1000;
 
@@ -321,18 +336,7 @@ export abstract class RedisQueueAdapter<TJob> extends BaseQueueAdapter {
             break;
           }
           progress.batches++;
-          const results = await this.write(
-            action,
-            () =>
-              Promise.allSettled(
-                ids.map(async (id) => {
-                  const job = await this.fetchJob(id);
-                  if (!job) throw this.jobNotFound(id);
-                  await act(job);
-                }),
-              ),
-            this.timeoutMs * BATCH_TIMEOUT_FACTOR,
-          );
+          const results = await this.write(action, () => this.eachInSlices(ids, act), this.timeoutMs * BATCH_TIMEOUT_FACTOR);
           const lost = results.find((r) => r.status === 'rejected' && isConnectionError(r.reason));
           if (lost && lost.status === 'rejected') throw redisUnavailable(this.name, action, String(lost.reason), lost.reason);
           const ok = results.filter((r) => r.status === 'fulfilled').length;
@@ -347,6 +351,29 @@ export abstract class RedisQueueAdapter<TJob> extends BaseQueueAdapter {
     }
     const complete = !cancelled && (exhausted === segments.length || progress.done + progress.skipped >= initial);
     return { ...progress, complete, cancelled };
+  }
+
+  /**
+   * The action on each job of a batch, `BATCH_SLICE` jobs in flight at a time
+   * with a turn of the event loop between slices: a thousand calls started at
+   * once made the app's own requests wait behind them (bench/bulk-retry.mjs).
+   */
+  private async eachInSlices(ids: readonly string[], act: (job: TJob) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
+    const results: PromiseSettledResult<void>[] = [];
+    for (let at = 0; at < ids.length; at += BATCH_SLICE) {
+      if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const slice = ids.slice(at, at + BATCH_SLICE);
+      results.push(
+        ...(await Promise.allSettled(
+          slice.map(async (id) => {
+            const job = await this.fetchJob(id);
+            if (!job) throw this.jobNotFound(id);
+            await act(job);
+          }),
+        )),
+      );
+    }
+    return results;
   }
 
   /** The `size` oldest ids of one structure after skipping `skip`: lowest scores of a set, the tail of a (LPUSHed) list. */
@@ -366,6 +393,7 @@ export abstract class RedisQueueAdapter<TJob> extends BaseQueueAdapter {
     const checked = this.checkState(state, ['completed', 'failed']) as CleanableState;
     this.checkInteger('olderThanMs', olderThanMs, 0, Number.MAX_SAFE_INTEGER);
     const { batchSize, max } = this.checkBatch(options);
+    let size = Math.min(batchSize, CLEAN_START_BATCH);
     let removed = 0;
     let batches = 0;
     let exhausted = false;
@@ -377,8 +405,12 @@ export abstract class RedisQueueAdapter<TJob> extends BaseQueueAdapter {
           cancelled = true;
           break;
         }
-        const want = Math.min(batchSize, max - removed);
+        const want = Math.min(size, max - removed);
+        const started = performance.now();
         const n = await this.write('clean', () => this.cleanBatch(checked, olderThanMs, want), this.timeoutMs * BATCH_TIMEOUT_FACTOR);
+        const took = performance.now() - started;
+        if (took > CLEAN_SLOW_MS) size = Math.max(Math.min(CLEAN_MIN_BATCH, batchSize), Math.floor(size / 2));
+        else if (took < CLEAN_FAST_MS) size = Math.min(batchSize, size * 2);
         batches++;
         removed += n;
         options.onBatch?.({ done: removed, skipped: 0, batches });
