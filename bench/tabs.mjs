@@ -3,7 +3,7 @@
 //
 // A Bull queue with 10,000 finished jobs (bench/bull-seed.mjs), createAdmin
 // with live: { pollMs: 1000 } in a real Express app, and signed-in operators'
-// tabs as the queue pages open them: an SSE stream on /admin/live?topics=jobs.
+// tabs as the queue pages open them: an SSE stream on /admin/live?topics=queues.
 // For each window of WINDOW_S seconds (0 tabs, 1 tab, 50 tabs, 0 tabs again)
 // we count the Redis commands the console's process sends, two ways:
 //   - exactly, by MONITOR: every command from this process's own connections
@@ -174,10 +174,10 @@ async function consoleFor() {
   };
 }
 
-/** One tab's stream on the `jobs` topic; counts the count snapshots it receives. */
+/** One tab's stream on the `queues` topic; counts the count snapshots it receives. */
 function openTab(app, tally) {
   return new Promise((resolve, reject) => {
-    const req = http.get(`${app.base}/admin/live?topics=jobs`, { headers: { cookie: app.cookie, accept: 'text/event-stream' }, agent: false }, (res) => {
+    const req = http.get(`${app.base}/admin/live?topics=queues`, { headers: { cookie: app.cookie, accept: 'text/event-stream' }, agent: false }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`the live stream answered ${res.statusCode}`));
       let buffer = '';
       res.setEncoding('utf8');
@@ -187,7 +187,7 @@ function openTab(app, tally) {
         while ((at = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, at);
           buffer = buffer.slice(at + 2);
-          if (block.startsWith('event: jobs\n') && block.includes(`queue:${NAME}:failed`)) tally.snapshots++;
+          if (block.startsWith('event: queues\n') && block.includes(`queue:${NAME}:failed`)) tally.snapshots++;
         }
       });
       resolve(req);

@@ -66,11 +66,11 @@ describe('the live stream', () => {
     const none = await openStream(served.url, '/admin/live', { cookie, accept: 'application/json' });
     expect(none.status).toBe(400);
     await none.ended;
-    expect(JSON.parse(none.body).error).toBe('Say which updates to stream with ?topics=… (any of signups, subscriptions, jobs, runtime, bulk).');
+    expect(JSON.parse(none.body).error).toBe('Say which updates to stream with ?topics=… (any of signups, subscriptions, jobs, queues, runtime, bulk).');
     const unknown = await openStream(served.url, '/admin/live?topics=signups,secrets', { cookie, accept: 'application/json' });
     expect(unknown.status).toBe(400);
     await unknown.ended;
-    expect(JSON.parse(unknown.body).error).toBe('Unknown live topic "secrets"; the console streams signups, subscriptions, jobs, runtime, bulk.');
+    expect(JSON.parse(unknown.body).error).toBe('Unknown live topic "secrets"; the console streams signups, subscriptions, jobs, queues, runtime, bulk.');
   });
 
   it('opens an event stream that tells the page how to reconnect, and delivers the topics asked for', async () => {

@@ -121,11 +121,11 @@ describe('the queues overview', () => {
     try {
       served = await serve(host.app);
       const cookie = await signInCookie(served.url, ids.admin);
-      const stream = await openStream(served.url, '/admin/live?topics=jobs', { cookie });
+      const stream = await openStream(served.url, '/admin/live?topics=queues', { cookie });
       expect(stream.status).toBe(200);
       const name = seeded.bull.fx.name;
-      await stream.waitFor(() => stream.events('jobs').some((e) => e.data.payload?.tiles?.[`queue:${name}:completed`]), 10_000, 'queue counts');
-      const snapshot = stream.events('jobs').find((e) => e.data.payload?.tiles?.[`queue:${name}:completed`])!.data.payload;
+      await stream.waitFor(() => stream.events('queues').some((e) => e.data.payload?.tiles?.[`queue:${name}:completed`]), 10_000, 'queue counts');
+      const snapshot = stream.events('queues').find((e) => e.data.payload?.tiles?.[`queue:${name}:completed`])!.data.payload;
       expect(snapshot.kind).toBe('snapshot');
       expect(snapshot.tiles[`queue:${name}:status`]).toEqual({ value: 'Running', hint: '' });
       expect(snapshot.tiles[`queue:${seeded.bullmq.fx.name}:delayed`]).toEqual({ value: expect.stringMatching(/^\d+$/) });

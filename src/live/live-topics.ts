@@ -4,7 +4,7 @@
  */
 
 /** Topics a console page may subscribe to with `<mount>/live?topics=…`. */
-export const PAGE_TOPICS = ['signups', 'subscriptions', 'jobs', 'runtime', 'bulk'] as const;
+export const PAGE_TOPICS = ['signups', 'subscriptions', 'jobs', 'queues', 'runtime', 'bulk'] as const;
 
 /**
  * Topics a host publishes with `admin.publish(topic, payload)`:

@@ -1,8 +1,8 @@
 /**
  * Live counts on the queue pages, over the console's event stream
- * (`<mount>/live?topics=jobs`, DESIGN §5).
+ * (`<mount>/live?topics=queues`, DESIGN §5).
  *
- * While a page in this process watches the `jobs` topic, one poller (per
+ * While a page in this process watches the `queues` topic, one poller (per
  * process, not per tab) reads every queue's O(1) counters and paused flag
  * every `pollMs`, and when something changed sends a snapshot to this
  * process's pages. The snapshot uses the tile shape `public/js/live.js`
@@ -18,7 +18,8 @@ import { jobIndexOf, type BackfillProgress } from '../../queues/job-index';
 import { JOB_STATES, type QueueAdapter } from '../../queues/queue-adapter';
 import { summariseQueues, type QueueSummary } from './queries';
 
-export const LIVE_TOPIC = 'jobs';
+/** The queue pages' own topic: the dashboard's `jobs` feed reads more (its failed-jobs figure), which these pages do not show. */
+export const LIVE_TOPIC = 'queues';
 
 /** The tile key of one figure of one queue: a state's count, or `status`. */
 export function tileKey(queue: string, what: string): string {
@@ -90,5 +91,6 @@ export function startQueueCountsFeed(hub: LiveHub, queues: readonly QueueAdapter
     log,
   );
   hub.onWatch(LIVE_TOPIC, { start: () => poller.start(), stop: () => poller.stop() });
-  hub.listen(LIVE_TOPIC, () => poller.poke(250));
+  // A host's admin.publish('jobs') (a job finished) makes the counts read at once.
+  hub.listen('jobs', () => poller.poke(250));
 }
