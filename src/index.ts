@@ -1,4 +1,5 @@
 export { createAdmin, type Admin } from './create-admin';
+export { backstageConfig, type BackstageConfig } from './backstage-config';
 export type { AdminOptions, ModelsOptions, TableModelConfig, ImpersonationOptions } from './options';
 export type { UsersModelConfig } from './models/users-model-config';
 export type { UsersAdapter, BackstageUser, UserListQuery, WriteContext } from './models/users-adapter';

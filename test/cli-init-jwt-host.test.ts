@@ -46,6 +46,11 @@ if (why) console.warn(`test/cli-init-jwt-host.test.ts${why}`);
     expect(text).toContain('Role values in use: admin, member; the console lets in admin and superuser.');
     expect(text).toContain('Wrote backstage.test.js: it loads app.js, signs in as an admin it creates, and checks the console (jest).');
     expect(text).toContain("The console's own: npx jest backstage.test.js");
+    // server.js only listens: the lines go into app.js, which builds the app and which the tests load.
+    expect(text).toContain('Add these lines to app.js, the module that builds your app (your tests load it too), after your session and auth middleware and before your routes:');
+    expect(text).not.toContain('server.js');
+    // DATABASE_URL stays the environment's, in the config the commands read too.
+    expect(fs.readFileSync(path.join(host.dir, 'backstage.config.cjs'), 'utf8')).toContain('  db: process.env.DATABASE_URL,');
     expect(code).toBe(0);
 
     const tests = fs.readFileSync(testFile(), 'utf8');
@@ -65,23 +70,27 @@ if (why) console.warn(`test/cli-init-jwt-host.test.ts${why}`);
     expect(first.status).toBe(1);
     expect(first.stderr).toContain('could not create the test user backstage-admin-');
     expect(first.stderr).toContain("Field 'password_hash' doesn't have a default value");
-    expect(first.stderr).toContain('pass them: createTestUser(admin, { email, role, columns: { password_hash: … } })');
+    expect(first.stderr).toContain("Your users table requires a column the console does not map: edit userColumns() at the top of backstage.test.js, return { password_hash: <a hash of TEST_PASSWORD in your app's own format> }.");
+    expect(first.stderr).not.toContain('pass them: createTestUser');
+    // Said by the first test that needs the users; the others point at it.
+    expect(first.stderr).toContain('Setting up the admin and the plain user failed: see the first failing test.');
 
     // What the host does: store a hash of the test password, with its own hashing.
     const filled = fs
       .readFileSync(testFile(), 'utf8')
       .replace("const assert = require('node:assert/strict');", "const assert = require('node:assert/strict');\nconst { hashPassword } = require('./lib/passwords');")
-      .replace(/function userColumns\(_user\) \{\n {2}return \{\};/, 'function userColumns(_user) {\n  return { password_hash: hashPassword(TEST_PASSWORD) };');
+      .replace(/function userColumns\(_user\) \{\n(?: {2}\/\/.*\n)? {2}return \{\};/, 'function userColumns(_user) {\n  return { password_hash: hashPassword(TEST_PASSWORD) };');
     expect(filled).toContain('password_hash: hashPassword(TEST_PASSWORD)');
     fs.writeFileSync(testFile(), filled);
 
     const run = runJest(host.dir, ['backstage.test.js'], env);
-    expect(run.stderr).toContain('Tests:       6 passed, 6 total');
+    expect(run.stderr).toContain('Tests:       7 passed, 7 total');
     expect(run.status).toBe(0);
   }, 60_000);
 
-  it('init again keeps the filled-in tests', async () => {
+  it('init again keeps the filled-in tests, and sees the pasted lines', async () => {
     const { code, text } = await runInit(host.dir, ['--yes'], env);
+    expect(text).toContain('app.js already has the lines (app.use(admin.guard) and the mount): nothing to paste.');
     expect(text).toContain('backstage.js is up to date.');
     expect(text).toContain('backstage.test.js was edited since init wrote it, so it is kept as it is');
     expect(code).toBe(0);

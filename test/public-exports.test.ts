@@ -9,6 +9,7 @@ it('the public exports stay what the README documents', () => {
   "BullQueueAdapter",
   "JOB_STATES",
   "QueueAdapterError",
+  "backstageConfig",
   "createAdmin",
   "redactSecrets",
 ]

@@ -11,7 +11,7 @@ import express from 'express';
 import session from 'express-session';
 import type { Kysely } from 'kysely';
 import { createAdmin, type Admin } from '../src';
-import { readAuditLog, signedInAgent } from '../src/testing';
+import { consoleMounted, readAuditLog, signedInAgent } from '../src/testing';
 import { loadSupertest } from '../src/testing/supertest-peer';
 import { DIALECTS, openTestDb, type TestDb } from './helpers/dialects';
 import { createHostSchema, insertUsers } from './helpers/host-schema';
@@ -160,5 +160,45 @@ const root = path.resolve(__dirname, '..');
 });
 
 it('express-backstage/testing exports what the README documents', () => {
-  expect(Object.keys(require('../src/testing')).sort()).toEqual(['consolePages', 'consoleReady', 'consoleSays', 'createTestUser', 'readAuditLog', 'removeTestUsers', 'signedInAgent']);
+  expect(Object.keys(require('../src/testing')).sort()).toEqual(['consoleMounted', 'consolePages', 'consoleReady', 'consoleSays', 'createTestUser', 'readAuditLog', 'removeTestUsers', 'signedInAgent']);
+});
+
+describe('consoleMounted tells a console that was never mounted from one that was', () => {
+  let testDb: TestDb;
+  let admin: Admin;
+  beforeAll(async () => {
+    testDb = await openTestDb('sqlite');
+    await createHostSchema(testDb.db, 'sqlite');
+    admin = createAdmin({ db: testDb.db, getUser: () => null });
+  });
+  afterAll(async () => {
+    await admin.close();
+    await testDb.destroy();
+  });
+
+  it('the lines were pasted into another module (server.js): the app the tests load does not mount it', async () => {
+    const app = express();
+    app.get('/', (_req, res) => res.send('home'));
+    expect(await consoleMounted(app, admin)).toBe(false);
+  });
+
+  it('mounted in the app, in a router, or in a sub-app the stack does not show', async () => {
+    const direct = express();
+    direct.use(admin.guard);
+    direct.use('/admin', admin);
+    expect(await consoleMounted(direct, admin)).toBe(true);
+
+    const inRouter = express();
+    const router = express.Router();
+    router.use('/admin', admin);
+    inRouter.use(router);
+    expect(await consoleMounted(inRouter, admin)).toBe(true);
+
+    const subApp = express();
+    subApp.use('/admin', admin);
+    const outer = express();
+    outer.use('/internal', subApp);
+    expect(await consoleMounted(outer, admin, { mount: '/internal/admin' })).toBe(true);
+    expect(await consoleMounted(outer, admin, { mount: '/admin' })).toBe(false);
+  });
 });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { sqliteFromFolder, withoutCommentKeys } from '../backstage-config';
 import { describeValue } from '../options-errors';
 import type { ParsedArgs } from './args';
 import { stringValue } from './args';
@@ -71,7 +72,10 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
   if (typeof exported !== 'object' || exported === null || Array.isArray(exported)) {
     throw new CliError(`express-backstage: ${shown} must export an object of createAdmin options ({ db, models, roles, … }), got ${describeValue(exported)}`);
   }
-  return { file: shown, options: exported as Record<string, unknown> };
+  const options = withoutCommentKeys(exported as Record<string, unknown>);
+  // A relative SQLite path is the config file's, as in the app (backstageConfig), not the shell's folder.
+  if (options.db !== undefined) options.db = sqliteFromFolder(options.db, path.dirname(file));
+  return { file: shown, options };
 }
 
 /** Flags that map the users table without a config file. */

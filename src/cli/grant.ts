@@ -76,9 +76,6 @@ Example: npx express-backstage grant you@example.com --role superuser`,
     try {
       const resolved = resolveOptions({ ...options, db: database.db, getUser: () => null });
       const where = config.file ? ` in ${config.file}` : '';
-      if (!resolved.roles.includes(role)) {
-        throw new CliError(`express-backstage grant: unknown role "${role}". The console's roles are ${resolved.roles.join(', ')}${config.file ? ` (roles${where})` : ''}.`);
-      }
       if (!resolved.usersModel) {
         throw new CliError('express-backstage grant: models.users is an adapter object; grant works through a table mapping. Give the role with your own tooling.');
       }
@@ -90,6 +87,10 @@ Example: npx express-backstage grant you@example.com --role superuser`,
         throw new CliError(
           `express-backstage grant: the role column "${model.columns.role}" is a boolean, so it holds "${model.role.trueValue}" (true) or "${model.role.falseValue}" (false); "${role}" cannot be stored. Use --role ${model.role.trueValue}.`,
         );
+      }
+      // After the boolean check: asked for superuser on an is_admin column, the useful answer is which value it holds.
+      if (!resolved.roles.includes(role)) {
+        throw new CliError(`express-backstage grant: unknown role "${role}". The console's roles are ${resolved.roles.join(', ')}${config.file ? ` (roles${where})` : ''}.`);
       }
 
       const { applied } = await migrateToLatest(database.db, database.dialect);

@@ -5,7 +5,8 @@ import type { SchemaFacts } from '../models/schema-check';
 /** One table as the console's unqualified queries will see it. */
 export interface VisibleTable {
   name: string;
-  columns: Array<{ name: string; dataType: string }>;
+  /** `required`: NOT NULL without a default (nor auto-increment), so an insert must give it. */
+  columns: Array<{ name: string; dataType: string; required?: boolean }>;
 }
 
 /**
@@ -17,10 +18,14 @@ export interface VisibleTable {
 export async function readVisibleTables(db: Kysely<any>, dialect: DialectName): Promise<VisibleTable[]> {
   if (dialect !== 'postgres') {
     const tables = await db.introspection.getTables();
-    return tables.map((t) => ({ name: t.name, columns: t.columns.map((c) => ({ name: c.name, dataType: c.dataType })) }));
+    return tables.map((t) => ({
+      name: t.name,
+      columns: t.columns.map((c) => ({ name: c.name, dataType: c.dataType, required: !c.isNullable && !c.hasDefaultValue && !c.isAutoIncrementing })),
+    }));
   }
-  const { rows } = await sql<{ table_name: string; column_name: string; data_type: string }>`
-    select c.relname as table_name, a.attname as column_name, t.typname as data_type
+  const { rows } = await sql<{ table_name: string; column_name: string; data_type: string; required: boolean }>`
+    select c.relname as table_name, a.attname as column_name, t.typname as data_type,
+      (a.attnotnull and not a.atthasdef and a.attidentity = '') as required
     from pg_class c
     join pg_namespace n on n.oid = c.relnamespace
     join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
@@ -32,7 +37,7 @@ export async function readVisibleTables(db: Kysely<any>, dialect: DialectName): 
   for (const row of rows) {
     let table = byName.get(row.table_name);
     if (!table) byName.set(row.table_name, (table = { name: row.table_name, columns: [] }));
-    table.columns.push({ name: row.column_name, dataType: row.data_type });
+    table.columns.push({ name: row.column_name, dataType: row.data_type, required: row.required === true });
   }
   return [...byName.values()];
 }

@@ -4,7 +4,7 @@ import type { KnexConfigLike } from '../db/wrap-connection';
 import { CliError, loadModuleFile } from '../cli/config';
 
 export type DatabaseSource =
-  | { kind: 'flag'; url: string }
+  | { kind: 'flag'; url: string; /** Where the URL came from when not --db: the config an earlier init wrote. */ from?: string }
   | { kind: 'env'; url: string; file: string | null }
   | { kind: 'knexfile'; file: string; environment: string | null; config: KnexConfigLike };
 

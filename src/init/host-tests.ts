@@ -35,6 +35,15 @@ export function detectTestRunner(pkg: Record<string, any> | null): TestRunner {
 }
 
 /**
+ * The packages the generated tests need that the host's package.json does not
+ * list: supertest always, jest when the file is written for jest.
+ */
+export function missingTestPackages(cwd: string, runner: TestRunner): string[] {
+  const pkg = readJson(path.join(cwd, 'package.json'));
+  return ['supertest', ...(runner === 'jest' ? ['jest'] : [])].filter((name) => !dependsOn(pkg, name));
+}
+
+/**
  * The module that builds the app, without starting it: `--app`, else the usual
  * names (app.js, src/app.ts, … before server.js and index.js, and package.json
  * "main"), preferring a module that does not call `listen()`.
@@ -60,7 +69,7 @@ function firstFolder(cwd: string, names: string[]): string | null {
 }
 
 /** The compiled path of a TypeScript file, from tsconfig's rootDir and outDir. */
-function compiledPath(cwd: string, file: string): string | null {
+export function compiledPath(cwd: string, file: string): string | null {
   const tsconfig = readJson(path.join(cwd, 'tsconfig.json'));
   const outDir = tsconfig?.compilerOptions?.outDir;
   if (typeof outDir !== 'string') return null;

@@ -4,7 +4,7 @@ import type { DialectName } from '../db/dialect';
 /** One table of the host's, as introspection reports it. */
 export interface TableFacts {
   name: string;
-  columns: Array<{ name: string; dataType: string }>;
+  columns: Array<{ name: string; dataType: string; required?: boolean }>;
 }
 
 /** Reads a value or two from the live data when the schema alone cannot tell (epoch seconds or milliseconds, role values). */

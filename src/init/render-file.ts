@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { HostProject } from './host-project';
 import type { DatabaseSource } from './find-database';
 import type { MappingProposal } from './propose-mapping';
+import { mappingOptions, type ConfigTarget, type DbSetting } from './render-config';
 
 const MARK = 'backstage-init:';
 
@@ -16,7 +17,8 @@ export function readGenerated(text: string): { body: string; recorded: string } 
   const lines = text.split('\n');
   const header = lines.slice(0, 3).find((line) => line.includes(MARK));
   if (!header) return null;
-  const recorded = header.slice(header.indexOf(MARK) + MARK.length).trim().split(/\s/)[0];
+  // A JS comment ends the line; a JSON config carries the mark inside its "//" string.
+  const recorded = new RegExp(`${MARK}([0-9a-f]+)`).exec(header)?.[1] ?? '';
   const at = lines.indexOf(header);
   return { body: lines.slice(at + 1).join('\n'), recorded };
 }
@@ -58,42 +60,19 @@ export interface RenderInput {
   source: DatabaseSource;
   proposal: MappingProposal;
   cwd: string;
+  /** The backstage.config.* the file loads its mapping from. */
+  config: ConfigTarget;
+  db: DbSetting;
 }
 
 /** The `createAdmin` options the proposal stands for, as data (the functions are added in the file). */
 export function proposedOptions(proposal: MappingProposal): Record<string, unknown> {
-  const { options } = proposal;
-  return {
-    ...(options.roles ? { roles: options.roles } : {}),
-    ...(options.superuserRoles ? { superuserRoles: options.superuserRoles } : {}),
-    ...(Object.keys(options.models).length ? { models: options.models } : {}),
-    ...(options.billingOff ? { billing: false } : {}),
-  };
+  return mappingOptions(proposal);
 }
 
-function dbExpression(input: RenderInput): { imports: string[]; expression: string; comment: string } {
-  const { source, project, cwd } = input;
+/** The `db` of a knexfile host: the knexfile's own entry, chosen by NODE_ENV as Knex does. */
+export function knexfileDb(source: Extract<DatabaseSource, { kind: 'knexfile' }>, project: HostProject): { imports: string[]; expression: string; comment: string } {
   const ts = project.language === 'ts';
-  const envUrl = ts ? 'process.env.DATABASE_URL!' : 'process.env.DATABASE_URL';
-  if (source.kind === 'env') {
-    return {
-      imports: [],
-      expression: envUrl,
-      comment: source.file ? `DATABASE_URL, as in ${source.file} (load it before this file, e.g. with dotenv)` : 'DATABASE_URL from the environment',
-    };
-  }
-  if (source.kind === 'flag') {
-    if (source.url.startsWith('sqlite:')) {
-      const file = source.url.replace(/^sqlite:(\/\/)?/, '');
-      const relative = path.isAbsolute(file) ? path.relative(cwd, file) : file;
-      const shown = relative.startsWith('..') ? file : `./${relative.replace(/^\.\//, '')}`;
-      return { imports: [], expression: toSource(`sqlite:${shown}`), comment: 'the SQLite file, relative to where the app runs' };
-    }
-    const hasPassword = /\/\/[^:@/]+:[^@/]+@/.test(source.url);
-    return hasPassword
-      ? { imports: [], expression: envUrl, comment: 'set DATABASE_URL (the URL given to init has a password, so it is not written here)' }
-      : { imports: [], expression: `process.env.DATABASE_URL ?? ${toSource(source.url)}`, comment: 'DATABASE_URL, or the database init was pointed at' };
-  }
   const specifier = importPath(project.out, source.file, { ...project, language: 'js' });
   const comment = `the connection of ${path.basename(source.file)}; the console opens its own small pool (2 connections)`;
   const cjs = project.moduleSystem === 'cjs' && project.language === 'js';
@@ -102,6 +81,18 @@ function dbExpression(input: RenderInput): { imports: string[]; expression: stri
   // Like Knex: the NODE_ENV entry, and the one init read when there is none (NODE_ENV=test without a test entry).
   const expression = source.environment ? `${config}[process.env.NODE_ENV ?? ${toSource(source.environment)}] ?? ${config}${key(source.environment) === source.environment ? `.${source.environment}` : `[${toSource(source.environment)}]`}` : config;
   return { imports, expression, comment };
+}
+
+/** How the generated file loads the config: require/import for JS, backstageConfig() for TypeScript. */
+function configLoading(input: RenderInput): { imports: string[]; statement: string | null } {
+  const { project, config } = input;
+  const shown = path.basename(config.file);
+  if (config.format === 'json') {
+    const from = project.moduleSystem === 'esm' ? 'import.meta.url' : '__dirname';
+    return { imports: [], statement: `const config = backstageConfig(${from}); // ${shown}, found from this file's folder upwards (src/ or dist/)` };
+  }
+  const specifier = importPath(project.out, config.file, { ...project, language: 'js' });
+  return config.format === 'mjs' ? { imports: [`import config from ${toSource(specifier)};`], statement: null } : { imports: [`const config = require(${toSource(specifier)});`], statement: null };
 }
 
 function roleOfSource(input: RenderInput): string[] {
@@ -120,26 +111,33 @@ function roleOfSource(input: RenderInput): string[] {
 
 /** The whole generated file, header included. */
 export function renderAdminFile(input: RenderInput): string {
-  const { project } = input;
+  const { project, config, db } = input;
   const esmSyntax = project.language === 'ts' || project.moduleSystem === 'esm';
-  const db = dbExpression(input);
+  const json = config.format === 'json';
   const req = project.language === 'ts' ? '(req: any)' : '(req)';
-  const options = proposedOptions(input.proposal);
-  const optionLines = Object.entries(options).map(([name, value]) => `  ${name}: ${toSource(value, '  ')},`);
+  const loading = configLoading(input);
+  const configShown = path.relative(input.cwd, config.file).split(path.sep).join('/');
+  const dbLines = db.admin
+    ? [`  // The database: ${db.admin.comment}.`, `  db: ${db.admin.expression},`]
+    : json && db.json !== undefined
+      ? [`  // The database: db of ${path.basename(config.file)} (a relative SQLite path is read from that file's folder).`, '  db: config.db!,']
+      : [];
 
   const lines = [
-    esmSyntax ? "import { createAdmin } from 'express-backstage';" : "const { createAdmin } = require('express-backstage');",
-    ...db.imports,
+    esmSyntax ? `import { ${json ? 'backstageConfig, ' : ''}createAdmin } from 'express-backstage';` : "const { createAdmin } = require('express-backstage');",
+    `// The mapping init found (${db.admin ? '' : 'database, '}tables, columns, roles) lives in ${configShown}: the commands read it too.`,
+    ...loading.imports,
+    ...(db.admin?.imports ?? []),
     '',
+    ...(loading.statement ? [loading.statement, ''] : []),
     `${esmSyntax ? 'export ' : ''}const admin = createAdmin({`,
-    `  // The database: ${db.comment}.`,
-    `  db: ${db.expression},`,
+    '  ...config,',
+    ...dbLines,
     '  // Your signed-in user, or null. Change this if your auth keeps it elsewhere (e.g. res.locals.user).',
     `  getUser: ${req} => req.user ?? null,`,
     ...roleOfSource(input),
     "  // Where anonymous visitors are sent to sign in.",
     "  loginPath: '/login',",
-    ...optionLines,
     '});',
     '',
     "// Creates or updates the console's own tables (audit log, …); safe on every start.",
@@ -155,15 +153,17 @@ export function renderAdminFile(input: RenderInput): string {
   return `${header.join('\n')}\n${body}`;
 }
 
-/** The lines the host pastes into its app: the import, then the two `app.use` lines. */
-export function linesToPaste(project: HostProject, mount: string): { importLine: string; guard: string; mountLine: string; into: string } {
-  const from = project.entry ?? path.join(path.dirname(project.out), project.language === 'ts' ? 'app.ts' : 'app.js');
+/**
+ * The lines the host pastes into the module that builds its app (the one the
+ * generated tests load): the import, then the two `app.use` lines.
+ */
+export function linesToPaste(project: HostProject, mount: string, into: string | null): { importLine: string; guard: string; mountLine: string } {
+  const from = into ?? project.entry ?? path.join(path.dirname(project.out), project.language === 'ts' ? 'app.ts' : 'app.js');
   const specifier = importPath(from, project.out, project);
   const esmSyntax = project.language === 'ts' || project.moduleSystem === 'esm';
   return {
     importLine: esmSyntax ? `import { admin } from '${specifier}';` : `const { admin } = require('${specifier}');`,
     guard: 'app.use(admin.guard);',
     mountLine: `app.use('${mount}', admin);`,
-    into: project.entry ? path.basename(project.entry) : 'your app file',
   };
 }

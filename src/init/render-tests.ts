@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { HostProject } from './host-project';
 import type { HostTests } from './host-tests';
-import type { MappingProposal } from './propose-mapping';
+import { compiledPath } from './host-tests';
+import type { MappingProposal, TableFacts } from './propose-mapping';
 import { checksum, importPath, toSource } from './render-file';
 
 const MARK = 'backstage-init:';
@@ -12,6 +13,17 @@ export interface RenderTestsInput {
   proposal: MappingProposal;
   mount: string;
   cwd: string;
+  /** Columns of the users table an insert must give that the console does not map (a password hash). */
+  requiredColumns?: string[];
+}
+
+/** The users table's NOT NULL columns without a default that the mapping leaves out: createTestUser cannot fill them. */
+export function requiredUserColumns(tables: TableFacts[], proposal: MappingProposal): string[] {
+  const users = proposal.models.find((model) => model.model === 'users');
+  const table = tables.find((t) => t.name === users?.table);
+  if (!table || !users) return [];
+  const mapped = new Set(users.fields.map((field) => field.column).filter(Boolean));
+  return table.columns.filter((column) => column.required && !mapped.has(column.name)).map((column) => column.name);
 }
 
 /** The role values the test users get: an operator role, and a role the host's plain users have. */
@@ -42,11 +54,17 @@ export function renderTestsFile(input: RenderTestsInput): string {
   const adminSpecifier = importPath(tests.file, project.out, project);
   const appSpecifier = importPath(tests.file, tests.app, project);
   const appShown = path.relative(cwd, tests.app).split(path.sep).join('/');
+  const testShown = path.relative(cwd, tests.file).split(path.sep).join('/');
+  // doctor loads JavaScript: the compiled app for TypeScript.
+  const appJs = ts ? compiledPath(cwd, tests.app) : tests.app;
+  const doctorApp = appJs ? path.relative(cwd, path.resolve(cwd, appJs)).split(path.sep).join('/') : null;
+  const required = input.requiredColumns ?? [];
+  const columnsExample = `{ ${(required.length ? required : ['password_hash']).map((column) => `${/^[A-Za-z_$][\w$]*$/.test(column) ? column : toSource(column)}: <${/pass|hash|digest/i.test(column) ? "a hash of TEST_PASSWORD in your app's own format" : 'a value your app accepts'}>`).join(', ')} }`;
   const roles = testRoles(proposal);
   const table = usersTable(proposal);
   const after = jest ? 'afterAll' : 'after';
   const timeout = jest ? ', 30_000' : '';
-  const helpers = ['consolePages', 'consoleReady', 'consoleSays', 'createTestUser', 'removeTestUsers', 'signedInAgent'];
+  const helpers = ['consoleMounted', 'consolePages', 'consoleReady', 'consoleSays', 'createTestUser', 'removeTestUsers', 'signedInAgent'];
 
   const imports = esm
     ? [
@@ -99,6 +117,7 @@ export function renderTestsFile(input: RenderTestsInput): string {
     '',
     `/** Columns your users table requires that the console does not map (a password hash, a tenant id). */`,
     `function userColumns(_user${t(': { email: string; role: string }')})${t(': Record<string, unknown>')} {`,
+    ...(required.length ? [`  // ${required.join(', ')} ${required.length === 1 ? 'is' : 'are'} NOT NULL in "${table}" and not mapped by the console: return ${columnsExample}.`] : []),
     '  return {};',
     '}',
     '',
@@ -122,15 +141,28 @@ export function renderTestsFile(input: RenderTestsInput): string {
           `  if (fields.role === ${toSource(roles.operator)}) process.env.BACKSTAGE_ADMINS = [process.env.BACKSTAGE_ADMINS, fields.email].filter(Boolean).join(',');`,
         ]
       : []),
-    '  const user = await createTestUser(admin, { ...fields, columns: userColumns(fields) });',
+    `  let user${t(': TestUser')};`,
+    '  try {',
+    '    user = await createTestUser(admin, { ...fields, columns: userColumns(fields) });',
+    '  } catch (err) {',
+    "    // A NOT NULL column the console does not map: SQLite, PostgreSQL and MySQL each say it their way.",
+    `    if (/NOT NULL|not-null|cannot be null|doesn't have a default/i.test(String(err))) throw new Error(\`\${String(${ts ? '(err as Error)' : 'err'}.message).replace(/ If the table requires[\\s\\S]*$/, '')}\\n\${USER_COLUMNS_HINT}\`);`,
+    '    throw err;',
+    '  }',
     '  created.push(user);',
     '  return user;',
     '}',
     '',
-    '/** The users and the signed-in admin every check shares, made once. */',
+    `const USER_COLUMNS_HINT = ${toSource(`Your users table requires a column the console does not map: edit userColumns() at the top of ${testShown}, return ${columnsExample}.`)};`,
+    `const NOT_MOUNTED = ${toSource(`The app loaded from ${appShown} does not mount the console at ${mount}: paste the two lines into ${appShown} (app.use(admin.guard); app.use('${mount}', admin);), or run \`npx express-backstage doctor${doctorApp ? ` --app ${doctorApp}` : ''}\`.`)};`,
+    '',
+    '/** The users and the signed-in admin every check shares, made once; when that fails, the first check says why and the others point at it. */',
     `function setUp()${t(': Promise<World>')} {`,
-    '  world ??= (async () => {',
+    "  if (world) return world.catch(() => { throw new Error('Setting up the admin and the plain user failed: see the first failing test.'); });",
+    '  world = (async () => {',
     '    await consoleReady(admin);',
+    "    // Said once, by the test of its own below; the other checks only point at it.",
+    `    if (!(await consoleMounted(app, admin, { mount: MOUNT }))) throw new Error(${toSource(`The console is not mounted in ${appShown}: see the test "the app mounts the console at ${mount}".`)});`,
     `    const operator = await makeUser({ email: \`backstage-admin-\${stamp}@example.test\`, role: ${toSource(roles.operator)} });`,
     `    const customer = await makeUser({ email: \`backstage-user-\${stamp}@example.test\`, role: ${toSource(roles.plain)} });`,
     '    const agent = await signedInAgent(app, { mount: MOUNT, signIn: (agent) => signIn(agent, operator) });',
@@ -144,6 +176,10 @@ export function renderTestsFile(input: RenderTestsInput): string {
     '  await consoleReady(admin);',
     `}${timeout});`,
     '',
+    `test(${toSource(`the app mounts the console at ${mount}`)}, async () => {`,
+    '  assert.ok(await consoleMounted(app, admin, { mount: MOUNT }), NOT_MOUNTED);',
+    `}${timeout});`,
+    '',
     "test('an admin sees every console page', async () => {",
     '  const { agent, operator } = await setUp();',
     `  const failures${t(': string[]')} = [];`,
@@ -155,6 +191,7 @@ export function renderTestsFile(input: RenderTestsInput): string {
     `}${timeout});`,
     '',
     "test('anonymous visitors are sent to sign in', async () => {",
+    `  if (!(await consoleMounted(app, admin, { mount: MOUNT }))) throw new Error(${toSource(`The console is not mounted in ${appShown}: see the test "the app mounts the console at ${mount}".`)});`,
     '  const anonymous = await signedInAgent(app, { mount: MOUNT, signIn: () => {} });',
     '  const res = await anonymous.get(`${MOUNT}/users`).redirects(0);',
     '  assert.ok([302, 303, 401].includes(res.status), `GET ${MOUNT}/users without signing in ${consoleSays(res)} Expected a redirect to sign in (303) or 401.`);',

@@ -7,6 +7,8 @@ export type WritePlan =
   | { action: 'unchanged' }
   /** The file is init's own and untouched: regenerating it loses nothing. */
   | { action: 'update'; diff: string[] }
+  /** The host edited the file, and init would write what it wrote last time: the edits are all there is to lose. */
+  | { action: 'kept'; reason: string }
   /** The host edited the file (or wrote it by hand): only --force overwrites it. */
   | { action: 'refuse'; diff: string[]; reason: string };
 
@@ -50,6 +52,8 @@ export function planWrite(file: string, content: string): WritePlan {
   const generated = readGenerated(existing);
   if (generated && checksum(generated.body) === generated.recorded) return { action: 'update', diff };
   const name = path.basename(file);
+  const fresh = readGenerated(content);
+  if (generated && fresh && fresh.recorded === generated.recorded) return { action: 'kept', reason: `${name} was edited since init wrote it, and init has nothing new for it` };
   return { action: 'refuse', diff, reason: generated ? `${name} was edited since init wrote it` : `${name} exists and was not written by init` };
 }
 

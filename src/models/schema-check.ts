@@ -15,7 +15,12 @@ export interface SchemaFacts {
 export async function readSchema(db: Kysely<any>, dialect: DialectName = detectDialect(db)): Promise<SchemaFacts> {
   if (dialect === 'postgres') return readCurrentPostgresSchema(db);
   const all = await db.introspection.getTables();
-  return { tables: new Map(all.map((t) => [t.name.toLowerCase(), new Set(t.columns.map((c) => c.name.toLowerCase()))])) };
+  const facts: SchemaFacts = { tables: new Map(all.map((t) => [t.name.toLowerCase(), new Set(t.columns.map((c) => c.name.toLowerCase()))])) };
+  if (dialect === 'sqlite' && ![...facts.tables.keys()].some((name) => !name.startsWith('backstage_'))) {
+    const main = await sql<{ name: string; file: string }>`pragma database_list`.execute(db).then((r) => r.rows.find((row) => row.name === 'main'), () => undefined);
+    if (main?.file) facts.sqliteFile = main.file;
+  }
+  return facts;
 }
 
 /**

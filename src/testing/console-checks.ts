@@ -2,6 +2,7 @@ import { toDbDate } from '../db/dates';
 import { dbBool } from '../db/sql-helpers';
 import { consoleInternals, type ConsoleInternals } from '../console-internals';
 import { pageSays } from './signed-in-agent';
+import { loadSupertest } from './supertest-peer';
 
 /** A user row a test created in the host's users table, through the console's own mapping. */
 export interface TestUser {
@@ -155,4 +156,39 @@ export function consolePages(admin: unknown, subjects: { userId?: string; teamId
 export function consoleSays(res: { status: number; headers?: Record<string, unknown>; text?: string }): string {
   const location = res.headers?.location;
   return `answered ${res.status}${typeof location === 'string' ? ` (a redirect to ${location})` : ''}.${pageSays(String(res.text ?? ''))}`;
+}
+
+/** Whether a router stack (and the routers mounted in it) holds the console, the way Express 4 and 5 keep them. */
+function stackHolds(router: any, internals: ConsoleInternals, depth = 0): boolean {
+  const stack = router?._router?.stack ?? router?.router?.stack ?? router?.stack;
+  if (!Array.isArray(stack) || depth > 5) return false;
+  for (const layer of stack) {
+    const found = consoleInternals(layer.handle);
+    if (found === internals) return true;
+    if (!found && !layer.route && stackHolds(layer.handle, internals, depth + 1)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether `app` mounts this console: found in its middleware stack, or, where
+ * the stack does not show it (inside a sub-app), reached by one anonymous
+ * request to `mount`. Check it before signing in, so a console that was never
+ * mounted is reported as that rather than as a 404 on every page.
+ *
+ * @example
+ * test('the app mounts the console', async () => assert.ok(await consoleMounted(app, admin), 'paste app.use(admin.guard); app.use(\'/admin\', admin);'));
+ */
+export async function consoleMounted(app: unknown, admin: unknown, { mount = '/admin' }: { mount?: string } = {}): Promise<boolean> {
+  const internals = internalsOf(admin, 'consoleMounted');
+  if (stackHolds(app, internals)) return true;
+  if (typeof app !== 'function') return false;
+  const before = internals.observed.seen;
+  const request = loadSupertest() as unknown as (app: unknown) => { get(url: string): any };
+  try {
+    await request(app).get(`${mount.replace(/\/+$/, '')}/`).redirects(0);
+  } catch {
+    return false;
+  }
+  return internals.observed.seen > before;
 }
