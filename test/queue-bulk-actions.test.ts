@@ -183,3 +183,46 @@ describe.each(LIBRARIES)('%s: promote all delayed, remove all', (library) => {
     expect(event.reason).toBe('stale test jobs');
   }, 60_000);
 });
+
+describe('two instances of the app on one Redis (live: { redis })', () => {
+  it('a run on A shows its progress on B, B refuses a second run on that queue, and Cancel pressed on B stops it on A', async () => {
+    const fx = fixtures.bull;
+    await failJobs(fx, MANY);
+    const channelPrefix = `${PREFIX}:live:`;
+    const live = (instanceId: string) => ({ redis: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', channelPrefix, instanceId });
+    const a = await createTestApp({ db: testDb.db, admin: { queues: [fx.queue], queueBulkPauseMs: 1500, live: live('bulk-a') } });
+    const b = await createTestApp({ db: testDb.db, admin: { queues: [fx.queue], queueBulkPauseMs: 1500, live: live('bulk-b') } });
+    try {
+      // Both subscribed to the bus before the run starts.
+      await Promise.all([a.admin.ready(), b.admin.ready()]);
+      await sleep(300);
+      const onA = await a.agentAs(ids.superuser);
+      const onB = await b.agentAs(ids.superuser);
+      const started = await onA.agent.post(`/admin/dev/queues/${fx.name}/retry-failed`).type('form').send({ _csrf: await onA.csrf(), count: '3000', confirmLarge: '3000' });
+      expect(started.status).toBe(303);
+      const runPath = started.headers.location;
+      let seenOnB = '';
+      for (let i = 0; i < 200 && !seenOnB.includes('<strong data-run-field="done">1,000</strong>'); i++) {
+        await sleep(25);
+        const res = await onB.agent.get(runPath);
+        seenOnB = res.status === 200 ? res.text : '';
+      }
+      expect(seenOnB).toContain('<strong data-run-field="done">1,000</strong>');
+      const second = await onB.agent.post(`/admin/dev/queues/${fx.name}/retry-failed`).type('form').send({ _csrf: await onB.csrf(), count: '10' });
+      expect(second.status).toBe(409);
+
+      const cancel = await onB.agent.post(`${runPath}/cancel`).type('form').send({ _csrf: await onB.csrf() });
+      expect(cancel.status).toBe(303);
+      const page = await finishedRun(onA.agent, runPath);
+      expect(page).toContain('Cancelled by root@ops.test');
+      expect(await fx.adapter.counts()).toMatchObject({ failed: MANY - 1000, waiting: 1000 });
+      const [event] = (await auditRows('queue.retry_all_failed', fx.name)).slice(-1);
+      expect(event.data).toMatchObject({ retried: 1000, cancelled: true, cancelledBy: 'root@ops.test' });
+    } finally {
+      await a.admin.close();
+      await b.admin.close();
+      await fx.adapter.removeAll('waiting');
+      await fx.adapter.clean('failed', 0);
+    }
+  }, 120_000);
+});

@@ -81,6 +81,8 @@ interface LocalRun {
   view: BulkRunView;
   controller: AbortController;
   lastSent: number;
+  /** The update held back by the rate limit, sent when its time comes. */
+  trailing: NodeJS.Timeout | null;
 }
 
 export class BulkRuns {
@@ -149,7 +151,7 @@ export class BulkRuns {
       audit: 'pending',
       instance: this.instance,
     };
-    const run: LocalRun = { view, controller: new AbortController(), lastSent: 0 };
+    const run: LocalRun = { view, controller: new AbortController(), lastSent: 0, trailing: null };
     this.local.set(view.id, run);
     this.forgetOld();
     const finished = this.execute(run, spec).finally(() => this.running.delete(finished));
@@ -214,9 +216,19 @@ export class BulkRuns {
     this.send(run, true);
   }
 
+  /** Publishes the run's state, at most every PROGRESS_EVERY_MS: a skipped update is sent when that time is up, so none is lost. */
   private send(run: LocalRun, force: boolean): void {
     const now = Date.now();
-    if (!force && now - run.lastSent < PROGRESS_EVERY_MS) return;
+    const wait = run.lastSent + PROGRESS_EVERY_MS - now;
+    if (!force && wait > 0) {
+      run.trailing ??= setTimeout(() => {
+        run.trailing = null;
+        this.send(run, true);
+      }, wait).unref();
+      return;
+    }
+    if (run.trailing) clearTimeout(run.trailing);
+    run.trailing = null;
     run.lastSent = now;
     if (this.hub) void this.hub.publish(BULK_TOPIC, { ...run.view });
   }
