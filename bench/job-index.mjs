@@ -24,7 +24,7 @@ const DIST = process.env.BS_DIST ? path.resolve(process.env.BS_DIST) : path.reso
 const load = (file) => import(pathToFileURL(path.join(DIST, file)).href);
 const { BullQueueAdapter } = await load('queues/bull-queue-adapter.js');
 const { startJobIndexes } = await load('queues/job-index.js');
-const { jobsForLinks } = await load('pages/queues/queries.js');
+const { jobsForLinks, searchByIndex } = await load('pages/queues/queries.js');
 
 const REDIS_URL = process.env.REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SIZES = (process.env.SIZES ?? '100000,1000000').split(',').map(Number);
@@ -82,12 +82,16 @@ for (const size of SIZES) {
   const linked = await jobsForLinks(ctx, { team: TEAM });
   if (linked.indexedQueues.length !== 1) throw new Error('the index was not used');
   const lookupOnly = await timeCalls(() => index.lookup('team', TEAM, 200));
+  // The queue page's "teamId equals 42" search, answered from the index (failed and completed, 100 shown at most).
+  const search = await timeCalls(() => searchByIndex(adapter, 'team', TEAM, ['failed', 'completed'], 100));
+  const searched = await searchByIndex(adapter, 'team', TEAM, ['failed', 'completed'], 100);
 
   rows.push({
     size,
     backfill: `${backfillSeconds.toFixed(1)} s (${Math.round(size / backfillSeconds).toLocaleString('en-US')} jobs/s; ${Math.round(size / Math.max(working, 0.001)).toLocaleString('en-US')} jobs/s without the ${PAUSE_MS} ms pauses, ${steps} steps)`,
     fromIndex: `${fmt(fromIndex)} (${linked.jobs.length} shown of ${(await redis.zcard(queue.toKey(`idx:team:${TEAM}`))).toLocaleString('en-US')} indexed; ZREVRANGE alone ${fmt(lookupOnly)})`,
     bounded: `${fmt(bounded)} (found ${boundedFound}; reads only the newest 2,000 jobs)`,
+    search: `${fmt(search)} (${searched.jobs.length} shown, ${searched.entries} indexed, failed first: ${searched.jobs[0]?.state})`,
     fullScan: `${fmt(fullScan)} over ${Math.min(size, 100_000).toLocaleString('en-US')} jobs (found ${fullFound})`,
   });
 
@@ -103,6 +107,7 @@ for (const row of rows) {
   console.log(`- backfill: ${row.backfill}`);
   console.log(`- team ${TEAM} from the index (jobsForLinks): ${row.fromIndex}`);
   console.log(`- team ${TEAM} by the pages' bounded scan: ${row.bounded}`);
+  console.log(`- the queue page's search teamId = ${TEAM} (failed, completed) from the index: ${row.search}`);
   console.log(`- team ${TEAM} by scanning job data: ${row.fullScan}`);
 }
 await redis.quit();

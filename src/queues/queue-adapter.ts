@@ -271,6 +271,13 @@ export interface QueueAdapter {
   /** Required. One job by id, or `null` when the queue has no such job. */
   getJob(id: JobId): Promise<JobView | null>;
 
+  /**
+   * Optional (default: `getJob` for each). Several jobs, in the order asked, `null` for a job that
+   * is gone. `knownStates[i]`, when given, is the state the caller already knows the job is in
+   * (from the job index), so an adapter need not look it up again.
+   */
+  getJobs(ids: readonly JobId[], knownStates?: ReadonlyArray<JobViewState | null>): Promise<Array<JobView | null>>;
+
   /** Optional (default: every action this adapter overrides). Whether a page should offer an action. */
   supports(action: QueueAction): boolean;
 
@@ -375,6 +382,10 @@ export abstract class BaseQueueAdapter implements QueueAdapter {
 
   async isPaused(): Promise<boolean> {
     return false;
+  }
+
+  async getJobs(ids: readonly JobId[], _knownStates?: ReadonlyArray<JobViewState | null>): Promise<Array<JobView | null>> {
+    return Promise.all(ids.map((id) => this.getJob(id)));
   }
 
   indexSource(): JobIndexSource | null {

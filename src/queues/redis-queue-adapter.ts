@@ -513,8 +513,13 @@ export abstract class RedisQueueAdapter<TJob> extends BaseQueueAdapter {
 
   /** Fetches jobs in parallel (pipelined on one connection) and drops those removed meanwhile. */
   private async loadViews(client: RedisCommandsLike, entries: ReadonlyArray<{ id: string; state: JobViewState }>): Promise<JobView[]> {
+    return (await this.loadEach(client, entries)).filter((v): v is JobView => v !== null);
+  }
+
+  /** As loadViews, keeping each job's place (null for one removed meanwhile). */
+  private loadEach(client: RedisCommandsLike, entries: ReadonlyArray<{ id: string; state: JobViewState }>): Promise<Array<JobView | null>> {
     const delayedKey = this.key('delayed');
-    const loaded = await Promise.all(
+    return Promise.all(
       entries.map(async ({ id, state }) => {
         const [job, score] = await Promise.all([
           this.fetchJob(id),
@@ -523,7 +528,26 @@ export abstract class RedisQueueAdapter<TJob> extends BaseQueueAdapter {
         return job ? this.toView(job, state, score) : null;
       }),
     );
-    return loaded.filter((v): v is JobView => v !== null);
+  }
+
+  /**
+   * Several jobs at once; a job whose state the caller already knows (the job
+   * index's ZSCOREs) is not located again, which saves most of getJob's commands.
+   */
+  override async getJobs(ids: readonly JobId[], knownStates: ReadonlyArray<JobViewState | null> = []): Promise<Array<JobView | null>> {
+    const checked = ids.map((id) => this.checkJobId(id));
+    const known = checked.map((id, i) => ({ id, state: knownStates[i] ?? null, i }));
+    const located = known.filter((entry): entry is { id: string; state: JobViewState; i: number } => entry.state !== null);
+    const out: Array<JobView | null> = new Array(checked.length).fill(null);
+    const [views, others] = await Promise.all([
+      this.read('getJobs', (client) => this.loadEach(client, located)),
+      Promise.all(known.filter((entry) => entry.state === null).map(async (entry) => ({ i: entry.i, view: await this.getJob(entry.id) }))),
+    ]);
+    located.forEach((entry, n) => {
+      out[entry.i] = views[n];
+    });
+    for (const { i, view } of others) out[i] = view;
+    return out;
   }
 
   /**

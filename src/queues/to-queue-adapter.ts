@@ -30,6 +30,7 @@ export type ToQueueAdapterOptions = Omit<RedisQueueAdapterOptions, 'name'>;
 
 const REQUIRED_MEMBERS = ['counts', 'listJobs', 'getJob'] as const;
 const OPTIONAL_MEMBERS = [
+  'getJobs',
   'isPaused',
   'pause',
   'resume',

@@ -330,6 +330,19 @@ describe.each(LIBRARIES)('%s queue adapter contract', (library: Library) => {
       expect(err.message).toMatch(/is waiting; only delayed jobs can be promoted/);
     });
 
+    it('reads several jobs at once in the order asked, without locating those whose state is known', async () => {
+      const [failed] = await failedJobs(1);
+      const waiting = await fx.add({ kind: 'ok' });
+      const located = await Promise.all([fx.adapter.getJob(failed), fx.adapter.getJob(waiting)]);
+      const { adapter, calls } = recordingAdapter(fx);
+      const jobs = await adapter.getJobs([waiting, 'no-such-job', failed], [null, 'failed', 'failed']);
+      expect(jobs).toEqual([located[1], null, located[0]]);
+      // The failed job is not looked for in every state; the waiting one (state unknown) is.
+      const zscores = calls.filter((c) => c.command === 'zscore').map((c) => c.args[1]);
+      expect(zscores).not.toContain(failed);
+      expect(zscores).toContain(waiting);
+    });
+
     it('reads the newest failure without its data: id, name, reason and time', async () => {
       expect(await fx.adapter.latestFailure!()).toBeNull();
       await failedJobs(2);

@@ -14,6 +14,7 @@ import {
   type JobPage,
   type JobState,
   type JobView,
+  type JobViewState,
   type LatestFailure,
   type QueueAdapter,
 } from '../../queues/queue-adapter';
@@ -141,7 +142,10 @@ async function linkedJobsOf(queue: QueueAdapter, kind: JobLinkKind, path: string
         const rank = (state: string | null) => (state === 'failed' ? 0 : state === null ? 1 : state === 'delayed' ? 2 : 3);
         const order = found.ids.map((jobId, i) => ({ jobId, state: states[i] ?? null, i })).sort((a, b) => rank(a.state) - rank(b.state) || a.i - b.i);
         const shown = order.slice(0, LINKED_LIMIT);
-        const views = await Promise.all(shown.map(({ jobId }) => queue.getJob(jobId)));
+        const views = await queue.getJobs(
+          shown.map(({ jobId }) => jobId),
+          shown.map(({ state }) => state as JobViewState | null),
+        );
         const gone = shown.filter((_, i) => views[i] === null).map(({ jobId }) => jobId);
         if (gone.length > 0) await index.drop(kind, id, gone);
         const jobs = views.filter((job): job is JobView => job !== null);
@@ -209,7 +213,10 @@ export async function searchByIndex(queue: QueueAdapter, kind: JobLinkKind, valu
   const gone: string[] = [];
   for (let at = 0; at < candidates.length && jobs.length < limit; at += limit) {
     const chunk = candidates.slice(at, at + limit);
-    const views = await Promise.all(chunk.map(({ id }) => queue.getJob(id)));
+    const views = await queue.getJobs(
+      chunk.map(({ id }) => id),
+      chunk.map(({ state }) => state as JobViewState | null),
+    );
     views.forEach((job, i) => {
       if (job === null) gone.push(chunk[i].id);
       else if (jobs.length < limit && states.includes(job.state as JobState)) jobs.push(job);
