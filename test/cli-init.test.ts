@@ -58,7 +58,7 @@ describe('init in a CommonJS Express 4 app with a knexfile, SQLite and a boolean
   let file: string;
 
   beforeAll(() => {
-    host = fixtureHost('knex-cjs', { express: 'express4', 'express-session': 'express-session', 'better-sqlite3': 'better-sqlite3', supertest: 'supertest' });
+    host = fixtureHost('knex-cjs', { express: 'express4', 'express-session': 'express-session', knex: 'knex', 'better-sqlite3': 'better-sqlite3', supertest: 'supertest' });
     const db = new Database(path.join(host.dir, 'dev.sqlite3'));
     db.exec(fs.readFileSync(path.join(host.dir, 'schema.sql'), 'utf8'));
     db.close();

@@ -1,10 +1,11 @@
 /**
  * Real hosts rarely use Kysely: they have a pg Pool, a better-sqlite3 Database,
- * a mysql2 pool or just DATABASE_URL. `options.db` takes each of them, the
- * console wraps it in its own Kysely, and `admin.close()` ends only what the
- * console opened itself.
+ * a mysql2 pool, a real Knex instance or just DATABASE_URL. `options.db` takes
+ * each of them, the console wraps it in its own Kysely, and `admin.close()` ends
+ * only what the console opened itself.
  */
 import Database from 'better-sqlite3';
+import { knex as createKnex, type Knex } from 'knex';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
@@ -159,25 +160,113 @@ const mysqlUrl = process.env.TEST_MYSQL_URL;
 
 describe('a host on Knex passes its knex instance or its knexfile config', () => {
   const { dir, remove } = tempDir('knex');
-  const file = path.join(dir, 'dev.sqlite3');
   afterAll(remove);
 
-  it('the console opens its own connection with the same settings, and admin.close() ends it', async () => {
-    const hostDb = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(file) }) });
-    await seed(hostDb, 'sqlite');
-    // What `require('knex')(config)` returns, as far as the console looks: a function with client.config.
-    const knex = Object.assign(() => {}, { client: { config: { client: 'sqlite3', connection: { filename: file }, useNullAsDefault: true } }, raw: () => {} });
+  /** The host's users, inserted the host's way: through its own knex. */
+  async function insertThroughKnex(knex: Knex, dialect: 'sqlite' | 'postgres' | 'mysql') {
+    const at = (iso: string) => (dialect === 'sqlite' ? iso : new Date(iso));
+    await knex('users').insert([
+      { email: 'ops@host.test', name: 'Ops', role: 'admin', password_hash: 'scrypt$never-shown', created_at: at('2026-01-01T00:00:00.000Z') },
+      { email: 'customer@host.test', name: 'Customer', role: 'user', password_hash: 'scrypt$never-shown', created_at: at('2026-01-01T00:01:00.000Z') },
+    ]);
+  }
+
+  /**
+   * The console lists what the host inserted through knex, from a pool of its own (the
+   * migrations it ran are ended by admin.close()), while the host's knex keeps working.
+   */
+  async function expectConsoleBesideHostKnex(hostDb: Kysely<any>, knex: Knex) {
+    expect(wrapConnection(knex)).toMatchObject({ kind: 'knex', owned: true });
     const host = await expectUsersListed(hostDb, knex);
     await host.admin.close();
     await expect(host.admin.migrate()).rejects.toThrow(/destroyed/);
-    const fromKnexfile = await expectUsersListed(hostDb, { client: 'better-sqlite3', connection: { filename: file } });
-    await fromKnexfile.admin.close();
+    const [{ n }] = await knex('users').count({ n: '*' });
+    expect(Number(n)).toBe(2);
+    expect(await knex('backstage_migrations').count({ n: '*' }).then(([row]) => Number(row.n))).toBeGreaterThan(0);
+  }
+
+  it('better-sqlite3: the console opens the same file with a connection of its own, and admin.close() leaves the knex open', async () => {
+    const file = path.join(dir, 'dev.sqlite3');
+    const hostDb = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(file) }) });
+    await createHostSchema(hostDb, 'sqlite');
+    const knex = createKnex({ client: 'better-sqlite3', connection: { filename: file }, useNullAsDefault: true });
+    try {
+      await insertThroughKnex(knex, 'sqlite');
+      await expectConsoleBesideHostKnex(hostDb, knex);
+    } finally {
+      await knex.destroy();
+      await hostDb.destroy();
+    }
+  });
+
+  (DIALECTS.includes('postgres') ? it : it.skip)("pg with a connection string and a searchPath: the console's connections use the same schema", async () => {
+    const testDb = await openTestDb('postgres');
+    const schema = String((await sql<{ s: string }>`select current_schema() as s`.execute(testDb.db)).rows[0].s);
+    await createHostSchema(testDb.db, 'postgres');
+    // The schema comes from knex's searchPath only: without it the console would look in "public".
+    const knex = createKnex({ client: 'pg', connection: pgUrl, searchPath: [schema], pool: { min: 0, max: 2 } });
+    try {
+      await insertThroughKnex(knex, 'postgres');
+      await expectConsoleBesideHostKnex(testDb.db, knex);
+    } finally {
+      await knex.destroy();
+      await testDb.destroy();
+    }
+  });
+
+  (DIALECTS.includes('mysql') ? it : it.skip)('mysql2 with connection settings and a password (which knex keeps non-enumerable)', async () => {
+    const testDb = await openTestDb('mysql');
+    const database = String((await sql<{ d: string }>`select database() as d`.execute(testDb.db)).rows[0].d);
+    await createHostSchema(testDb.db, 'mysql');
+    // A user of its own with a password, so that a console connecting without it is refused.
+    const user = `bs_knex_${process.pid}`;
+    const password = `pw-${process.pid}-knex`;
+    await sql`create user ${sql.lit(user)}@'%' identified by ${sql.lit(password)}`.execute(testDb.db);
+    await sql.raw(`grant all on \`${database}\`.* to '${user}'@'%'`).execute(testDb.db);
+    const url = new URL(mysqlUrl!);
+    const knex = createKnex({
+      client: 'mysql2',
+      connection: { host: url.hostname, port: Number(url.port || 3306), user, password, database },
+      pool: { min: 0, max: 2 },
+    });
+    try {
+      expect(Object.keys(knex.client.config.connection)).not.toContain('password');
+      await insertThroughKnex(knex, 'mysql');
+      await expectConsoleBesideHostKnex(testDb.db, knex);
+    } finally {
+      await knex.destroy();
+      await sql`drop user ${sql.lit(user)}@'%'`.execute(testDb.db);
+      await testDb.destroy();
+    }
+  });
+
+  it.each(['better-sqlite3', 'sqlite3'])("a knexfile entry with client '%s' is opened with better-sqlite3 (the legacy name needs no sqlite3 package)", async (client) => {
+    const file = path.join(dir, `knexfile-${client}.sqlite3`);
+    const hostDb = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(file) }) });
+    await seed(hostDb, 'sqlite');
+    const host = await expectUsersListed(hostDb, { client, connection: { filename: file }, useNullAsDefault: true });
+    await host.admin.close();
+    await expect(host.admin.migrate()).rejects.toThrow(/destroyed/);
     await hostDb.destroy();
   });
 
   it('a Knex client the console does not speak', () => {
     expect(() => createAdmin({ db: { client: 'mssql', connection: 'mssql://x' } as any, getUser })).toThrow(
       'express-backstage: options.db is a Knex config for client "mssql", which the console does not speak (it speaks pg, mysql2 and sqlite3/better-sqlite3).',
+    );
+  });
+
+  it('an in-memory SQLite knex: a connection of its own would be another, empty database', async () => {
+    const knex = createKnex({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true });
+    expect(() => createAdmin({ db: knex, getUser })).toThrow(
+      'express-backstage: options.db: the Knex connection is an in-memory SQLite database, which the console cannot open a second connection to; pass the better-sqlite3 Database instead, or use a file.',
+    );
+    await knex.destroy();
+  });
+
+  it('a searchPath that is not schema names', () => {
+    expect(() => createAdmin({ db: { client: 'pg', connection: 'postgres://localhost/x', searchPath: [''] } as any, getUser })).toThrow(
+      'express-backstage: options.db: the Knex searchPath must be a schema name or an array of them, got',
     );
   });
 });

@@ -1,4 +1,4 @@
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
 import { BackstageConfigError, describeValue } from '../options-errors';
 import { kyselyFromUrl, quietPgPool } from './connect-url';
 import type { DialectName } from './dialect';
@@ -34,6 +34,8 @@ export type DbConnection = string | PgPoolLike | BetterSqliteDatabaseLike | Mysq
 export interface KnexConfigLike {
   client: string;
   connection: string | Record<string, unknown>;
+  /** PostgreSQL only: the schemas Knex sets as `search_path` on each connection; the console's connections get the same. */
+  searchPath?: string | string[];
 }
 
 /** A Knex instance: the console reads its `client.config` and opens its own small pool with the same settings. */
@@ -115,6 +117,7 @@ function kyselyFromKnexConfig(config: KnexConfigLike, label: string, poolSize: n
   const dialect = KNEX_CLIENTS[config.client.toLowerCase()];
   if (!dialect) throw new BackstageConfigError(`${label} is a Knex config for client "${config.client}", which the console does not speak (it speaks pg, mysql2 and sqlite3/better-sqlite3).`);
   const connection = config.connection;
+  if (dialect === 'postgres') return { db: kyselyFromKnexPgConfig(config, label, poolSize), dialect };
   if (typeof connection === 'string') {
     const url = dialect === 'sqlite' && !connection.startsWith('sqlite:') ? `sqlite:${connection}` : connection;
     return { db: kyselyFromUrl(url, poolSize), dialect };
@@ -125,15 +128,42 @@ function kyselyFromKnexConfig(config: KnexConfigLike, label: string, poolSize: n
   if (dialect === 'sqlite') {
     const filename = connection.filename;
     if (typeof filename !== 'string' || filename === '') throw new BackstageConfigError(`${label}: the Knex sqlite connection needs a filename, got ${describeValue(filename)}`);
+    // The console's own connection to ':memory:' would be a second, empty database.
+    if (filename === ':memory:' || filename.startsWith('file::memory:')) {
+      throw new BackstageConfigError(`${label}: the Knex connection is an in-memory SQLite database, which the console cannot open a second connection to; pass the better-sqlite3 Database instead, or use a file.`);
+    }
     const Database = driver('better-sqlite3', label);
     return { db: new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(filename) }) }), dialect };
   }
-  if (dialect === 'postgres') {
-    const { Pool } = driver('pg', label);
-    return { db: new Kysely<any>({ dialect: new PostgresDialect({ pool: quietPgPool(new Pool({ ...connection, max: poolSize }), label) }) }), dialect };
-  }
   const { createPool } = driver('mysql2', label);
-  return { db: new Kysely<any>({ dialect: new MysqlDialect({ pool: createPool({ ...connection, connectionLimit: poolSize }) }) }), dialect };
+  return { db: new Kysely<any>({ dialect: new MysqlDialect({ pool: createPool({ ...connectionSettings(connection), connectionLimit: poolSize }) }) }), dialect };
+}
+
+/**
+ * A Knex instance keeps `connection.password` non-enumerable (so that logging
+ * the config does not print it): a plain spread would drop it.
+ */
+function connectionSettings(connection: Record<string, unknown>): Record<string, unknown> {
+  return 'password' in connection ? { ...connection, password: connection.password } : { ...connection };
+}
+
+/** PostgreSQL from a Knex config: a URL or settings, and Knex's `searchPath` set on each new connection as Knex does. */
+function kyselyFromKnexPgConfig(config: KnexConfigLike, label: string, poolSize: number): Kysely<any> {
+  const { connection, searchPath } = config;
+  if (typeof connection !== 'string' && (typeof connection !== 'object' || connection === null)) {
+    throw new BackstageConfigError(`${label}: the Knex connection must be a URL or an object of settings, got ${describeValue(connection)} (a connection function is not supported: pass its result).`);
+  }
+  const schemas = searchPath === undefined ? [] : Array.isArray(searchPath) ? searchPath : [searchPath];
+  if (!schemas.every((schema) => typeof schema === 'string' && schema !== '')) {
+    throw new BackstageConfigError(`${label}: the Knex searchPath must be a schema name or an array of them, got ${describeValue(searchPath)}`);
+  }
+  const { Pool } = driver('pg', label);
+  const settings = typeof connection === 'string' ? { connectionString: connection } : connectionSettings(connection);
+  const pool = quietPgPool(new Pool({ ...settings, max: poolSize }), label);
+  const setSearchPath = CompiledQuery.raw(`set search_path to ${schemas.map((schema) => `"${schema.replace(/"/g, '""')}"`).join(',')}`);
+  return new Kysely<any>({
+    dialect: new PostgresDialect({ pool, onCreateConnection: schemas.length > 0 ? async (conn) => void (await conn.executeQuery(setSearchPath)) : undefined }),
+  });
 }
 
 /** A connection the console cannot share, with the reason and what to pass instead. */
