@@ -23,16 +23,11 @@
 // argument carries this run's key prefix) and others'; the commandstats deltas
 // are server-wide, so the idle rate and the page loop's own commands are
 // measured before the run and subtracted.
-import http from 'node:http';
-import express from 'express';
-import session from 'express-session';
-import Database from 'better-sqlite3';
 import Bull from 'bull';
 import { Queue as QueueMQ } from 'bullmq';
 import Redis from 'ioredis';
-import { Kysely, SqliteDialect } from 'kysely';
 import { BullMQQueueAdapter, BullQueueAdapter, createAdmin } from '../dist/index.js';
-import { listen, percentile, request } from './lib.mjs';
+import { percentile, readLiveStream, request, signedInConsole } from './lib.mjs';
 
 const REDIS_URL = process.env.REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SIZE = Number(process.env.SIZE ?? 100_000);
@@ -109,61 +104,17 @@ function openQueue(lib, name) {
 
 // ---------------------------------------------------------------- the console
 
-async function consoleFor(queues) {
-  const db = new Kysely({ dialect: new SqliteDialect({ database: new Database(':memory:') }) });
-  await db.schema.createTable('users').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('email', 'text').addColumn('name', 'text').addColumn('role', 'text').addColumn('created_at', 'text').execute();
-  await db.insertInto('users').values({ id: 1, email: 'root@ops.test', name: 'Root', role: 'superuser', created_at: new Date().toISOString() }).execute();
-  const app = express();
-  app.use(session({ secret: 'bench-secret-bench-secret', resave: false, saveUninitialized: false }));
-  app.get('/signin', (req, res) => {
-    req.session.user = { id: 1, email: 'root@ops.test', role: 'superuser' };
-    res.send('ok');
-  });
-  // A cap above SIZE: the second confirmation (type the number) is tested elsewhere; here it would only add a request.
-  const admin = createAdmin({ db, getUser: (req) => req.session?.user ?? null, queues, errors: false, queueBulkCap: SIZE * 10 });
-  await admin.migrate();
-  await admin.ready();
-  app.use('/admin', admin);
-  const { server, base } = await listen(app);
-  const cookie = String((await request(base, '/signin')).headers['set-cookie']).split(';')[0];
-  const home = await request(base, '/admin/', { cookie });
-  const csrf = /x-csrf-token&#34;:&#34;([^&]+)&#34;/.exec(home.body)?.[1];
-  if (home.status !== 200 || !csrf) throw new Error(`the console did not open (${home.status})`);
-  return {
-    base,
-    cookie,
-    csrf,
-    close: async () => {
-      server.closeAllConnections?.();
-      server.close();
-      await admin.close();
-      await db.destroy();
-    },
-  };
-}
+// A cap above SIZE: the second confirmation (type the number) is tested elsewhere; here it would only add a request.
+const consoleFor = (queues) => signedInConsole(createAdmin, { queues, queueBulkCap: SIZE * 10 });
 
 /** The `bulk` topic as a progress page receives it; keeps the last view of each run and counts the events. */
-function watchBulk(base, cookie) {
+async function watchBulk(base, cookie) {
   const state = { events: 0, runs: new Map() };
-  const req = http.get(`${base}/admin/live?topics=bulk`, { headers: { cookie, accept: 'text/event-stream' }, agent: false }, (res) => {
-    if (res.statusCode !== 200) throw new Error(`the live stream answered ${res.statusCode}`);
-    let buffer = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk) => {
-      buffer += chunk;
-      let at;
-      while ((at = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, at);
-        buffer = buffer.slice(at + 2);
-        if (!block.startsWith('event: bulk\n')) continue;
-        const view = JSON.parse(block.slice(block.indexOf('data: ') + 6)).payload;
-        state.events++;
-        state.runs.set(view.id, view);
-      }
-    });
+  const stream = await readLiveStream(base, cookie, 'bulk', (view) => {
+    state.events++;
+    state.runs.set(view.id, view);
   });
-  req.on('error', () => undefined);
-  state.close = () => req.destroy();
+  state.close = stream.close;
   return state;
 }
 
@@ -250,7 +201,7 @@ async function measureRun({ lib, label, queueName, app, post, verify }) {
   const loopSeconds = (Date.now() - loopStarted) / 1000;
   const perRound = Math.max(0, (sum(delta(loop0, await commandstats())) - idleRate * loopSeconds) / before.rounds);
 
-  const bulk = watchBulk(app.base, app.cookie);
+  const bulk = await watchBulk(app.base, app.cookie);
   await sleep(200);
   await redis.slowlog('RESET');
   const stats0 = await commandstats();

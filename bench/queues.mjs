@@ -13,15 +13,11 @@
 // bull-board itself is not installed here, so it is not measured.
 //
 //   npm run build && node bench/queues.mjs            (REDIS_URL, SIZES=10000,100000,1000000, RUNS=50, ROUNDS=3)
-import express from 'express';
-import session from 'express-session';
-import Database from 'better-sqlite3';
 import Bull from 'bull';
 import Redis from 'ioredis';
-import { Kysely, SqliteDialect } from 'kysely';
 import { createAdmin, BullQueueAdapter } from '../dist/index.js';
 import { seed, unseed, verify } from './bull-seed.mjs';
-import { listen, ms, request, summary, timeRequests } from './lib.mjs';
+import { ms, request, signedInConsole, summary, timeRequests } from './lib.mjs';
 
 const REDIS_URL = process.env.REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SIZES = (process.env.SIZES ?? '10000,100000,1000000').split(',').map(Number);
@@ -43,25 +39,7 @@ async function timeCalls(fn, runs = RUNS) {
   return summary(samples);
 }
 
-async function consoleFor(queue) {
-  const db = new Kysely({ dialect: new SqliteDialect({ database: new Database(':memory:') }) });
-  await db.schema.createTable('users').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('email', 'text').addColumn('name', 'text').addColumn('role', 'text').addColumn('created_at', 'text').execute();
-  await db.insertInto('users').values({ id: 1, email: 'root@ops.test', name: 'Root', role: 'superuser', created_at: new Date().toISOString() }).execute();
-  const app = express();
-  app.use(session({ secret: 'bench-secret-bench-secret', resave: false, saveUninitialized: false }));
-  app.get('/signin', (req, res) => {
-    req.session.user = { id: 1, email: 'root@ops.test', role: 'superuser' };
-    res.send('ok');
-  });
-  const admin = createAdmin({ db, getUser: (req) => req.session?.user ?? null, queues: [queue], errors: false });
-  await admin.migrate();
-  await admin.ready();
-  app.use('/admin', admin);
-  const { server, base } = await listen(app);
-  const signin = await request(base, '/signin');
-  const cookie = String(signin.headers['set-cookie']).split(';')[0];
-  return { base, cookie, close: async () => (server.close(), await admin.close(), await db.destroy()) };
-}
+const consoleFor = (queue) => signedInConsole(createAdmin, { queues: [queue] });
 
 const table = [];
 for (const size of SIZES) {

@@ -26,16 +26,11 @@
 // so 1 tab and 50 tabs hold the same number of them; other windows last WINDOW_S.
 //
 //   npm run build && node bench/tabs.mjs        (REDIS_URL, TABS=50, CYCLES=2, WINDOW_S=15, BB_POLL_S=5,1)
-import http from 'node:http';
-import express from 'express';
-import session from 'express-session';
-import Database from 'better-sqlite3';
 import Bull from 'bull';
 import Redis from 'ioredis';
-import { Kysely, SqliteDialect } from 'kysely';
 import { createAdmin } from '../dist/index.js';
 import { seed, unseed, verify } from './bull-seed.mjs';
-import { listen, request } from './lib.mjs';
+import { readLiveStream, request, signedInConsole } from './lib.mjs';
 
 const REDIS_URL = process.env.REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TABS = Number(process.env.TABS ?? 50);
@@ -144,55 +139,12 @@ async function window(label, { cycles = 0 } = {}) {
 
 // ---------------------------------------------------------------- the console
 
-async function consoleFor() {
-  const db = new Kysely({ dialect: new SqliteDialect({ database: new Database(':memory:') }) });
-  await db.schema.createTable('users').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('email', 'text').addColumn('name', 'text').addColumn('role', 'text').addColumn('created_at', 'text').execute();
-  await db.insertInto('users').values({ id: 1, email: 'ops@ops.test', name: 'Ops', role: 'admin', created_at: new Date().toISOString() }).execute();
-  const app = express();
-  app.use(session({ secret: 'bench-secret-bench-secret', resave: false, saveUninitialized: false }));
-  app.get('/signin', (req, res) => {
-    req.session.user = { id: 1, email: 'ops@ops.test', role: 'admin' };
-    res.send('ok');
-  });
-  const admin = createAdmin({ db, getUser: (req) => req.session?.user ?? null, queues: [queue], errors: false, live: { pollMs: 1000 } });
-  await admin.migrate();
-  await admin.ready();
-  app.use('/admin', admin);
-  const { server, base } = await listen(app);
-  const cookie = String((await request(base, '/signin')).headers['set-cookie']).split(';')[0];
-  const page = await request(base, `/admin/dev/queues/${NAME}`, { cookie });
-  if (page.status !== 200) throw new Error(`the queue page answered ${page.status}`);
-  return {
-    base,
-    cookie,
-    close: async () => {
-      server.closeAllConnections?.();
-      server.close();
-      await admin.close();
-      await db.destroy();
-    },
-  };
-}
+const consoleFor = () => signedInConsole(createAdmin, { role: 'admin', queues: [queue], live: { pollMs: 1000 } });
 
 /** One tab's stream on the `queues` topic; counts the count snapshots it receives. */
 function openTab(app, tally) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${app.base}/admin/live?topics=queues`, { headers: { cookie: app.cookie, accept: 'text/event-stream' }, agent: false }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`the live stream answered ${res.statusCode}`));
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => {
-        buffer += chunk;
-        let at;
-        while ((at = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, at);
-          buffer = buffer.slice(at + 2);
-          if (block.startsWith('event: queues\n') && block.includes(`queue:${NAME}:failed`)) tally.snapshots++;
-        }
-      });
-      resolve(req);
-    });
-    req.on('error', () => undefined);
+  return readLiveStream(app.base, app.cookie, 'queues', (payload) => {
+    if (payload?.tiles?.[`queue:${NAME}:failed`]) tally.snapshots++;
   });
 }
 
@@ -205,7 +157,7 @@ async function withTabs(app, n, label) {
   const started = Date.now();
   const row = await window(label, { cycles: CYCLES });
   row.snapshots = tally.snapshots / n / ((Date.now() - started) / 1000);
-  for (const tab of tabs) tab.destroy();
+  for (const tab of tabs) tab.close();
   await sleep(1500); // the poller stops when the last tab leaves
   return row;
 }
