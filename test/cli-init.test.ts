@@ -6,7 +6,6 @@
  * tests (written with express-backstage/testing) run against the result.
  */
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../src/cli';
@@ -14,23 +13,12 @@ import { proposeMapping, type TableFacts } from '../src/init/propose-mapping';
 import { DIALECTS } from './helpers/dialects';
 import { createHostSchema, insertUsers } from './helpers/host-schema';
 import { openHostDb, tempDir, type HostDb } from './fixtures/hosts/host-db';
+import { fixtureHost, pastePrintedLines as pasteLines, runNode } from './fixtures/hosts/fixture-host';
 
 const ROOT = path.resolve(__dirname, '..');
-const FIXTURES = path.join(__dirname, 'fixtures/hosts');
 const built = fs.existsSync(path.join(ROOT, 'dist/testing/index.js'));
 /** What the first init run printed in each folder: the paste step pastes what the host was told to. */
 const initOutputs = new Map<string, string>();
-
-/** A fixture host copied into a temporary folder, its node_modules linked to ours (express-backstage itself included). */
-function fixtureHost(name: string, packages: Record<string, string>) {
-  const folder = tempDir(name);
-  fs.cpSync(path.join(FIXTURES, name), folder.dir, { recursive: true });
-  fs.mkdirSync(path.join(folder.dir, 'node_modules'));
-  for (const [as, target] of Object.entries({ 'express-backstage': ROOT, ...packages })) {
-    fs.symlinkSync(path.isAbsolute(target) ? target : path.join(ROOT, 'node_modules', target), path.join(folder.dir, 'node_modules', as), 'dir');
-  }
-  return folder;
-}
 
 async function init(cwd: string, args: string[] = ['--yes'], io: { env?: Record<string, string | undefined>; ask?: (q: string) => Promise<string> } = {}) {
   const lines: string[] = [];
@@ -38,19 +26,11 @@ async function init(cwd: string, args: string[] = ['--yes'], io: { env?: Record<
   return { code, text: lines.join('\n') };
 }
 
-/** Pastes the three printed lines where the fixture's app marks the spot, as the host would. */
+/** Pastes the printed lines as the host would, checking the guard line is among them. */
 function pastePrintedLines(appFile: string, output: string): string[] {
-  const lines = output.split('\n').map((line) => line.trim());
-  const start = lines.findIndex((line) => /^(const \{ admin \} = require|import \{ admin \} from)/.test(line));
-  const pasted = lines.slice(start, start + 3);
+  const pasted = pasteLines(appFile, output);
   expect(pasted[1]).toBe('app.use(admin.guard);');
-  const source = fs.readFileSync(appFile, 'utf8');
-  fs.writeFileSync(appFile, source.replace('// backstage: the lines init prints go here', pasted.join('\n')));
   return pasted;
-}
-
-function runNode(cwd: string, args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, args, { cwd, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1', ...env }, timeout: 60_000 });
 }
 
 describe('init in a CommonJS Express 4 app with a knexfile, SQLite and a boolean is_admin', () => {
