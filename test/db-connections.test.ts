@@ -218,12 +218,16 @@ describe('a host on Knex passes its knex instance or its knexfile config', () =>
     const testDb = await openTestDb('mysql');
     const database = String((await sql<{ d: string }>`select database() as d`.execute(testDb.db)).rows[0].d);
     await createHostSchema(testDb.db, 'mysql');
-    // A user of its own with a password, so that a console connecting without it is refused.
-    const user = `bs_knex_${process.pid}`;
-    const password = `pw-${process.pid}-knex`;
-    await sql`create user ${sql.lit(user)}@'%' identified by ${sql.lit(password)}`.execute(testDb.db);
-    await sql.raw(`grant all on \`${database}\`.* to '${user}'@'%'`).execute(testDb.db);
+    // A user with a password, so that a console connecting without it is refused: the test URL's own
+    // when it has one (CI's), else a user of its own (a local root without a password).
     const url = new URL(mysqlUrl!);
+    const own = url.password === '';
+    const user = own ? `bs_knex_${process.pid}` : decodeURIComponent(url.username);
+    const password = own ? `pw-${process.pid}-knex` : decodeURIComponent(url.password);
+    if (own) {
+      await sql`create user ${sql.lit(user)}@'%' identified by ${sql.lit(password)}`.execute(testDb.db);
+      await sql.raw(`grant all on \`${database}\`.* to '${user}'@'%'`).execute(testDb.db);
+    }
     const knex = createKnex({
       client: 'mysql2',
       connection: { host: url.hostname, port: Number(url.port || 3306), user, password, database },
@@ -235,7 +239,7 @@ describe('a host on Knex passes its knex instance or its knexfile config', () =>
       await expectConsoleBesideHostKnex(testDb.db, knex);
     } finally {
       await knex.destroy();
-      await sql`drop user ${sql.lit(user)}@'%'`.execute(testDb.db);
+      if (own) await sql`drop user ${sql.lit(user)}@'%'`.execute(testDb.db);
       await testDb.destroy();
     }
   });
