@@ -262,6 +262,8 @@ export interface QueueAdapter {
 
   /**
    * Required. One page of jobs in a state, newest first, reading only that page.
+   * Bull and BullMQ adapters leave a job's data in Redis when it is over 64 KB
+   * and give a short note instead (`getJob` reads it whole).
    * "Newest first" means: completed and failed by finish time, most recent first;
    * waiting, paused and active most recently queued/started first; delayed
    * latest due first.

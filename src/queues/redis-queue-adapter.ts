@@ -56,6 +56,9 @@ export interface RedisCommandsLike {
   hget(key: string, field: string): Promise<string | null>;
   /** Redis ≥ 6.0.6. Without it, a job's state is asked of the library. */
   lpos?(key: string, element: string): Promise<number | null>;
+  /** With both, lists read a big job's other fields without its data (see LIST_DATA_CAP). */
+  hstrlen?(key: string, field: string): Promise<number>;
+  hmget?(key: string, ...fields: string[]): Promise<Array<string | null>>;
 }
 
 /** Options shared by {@link BullQueueAdapter} and {@link BullMQQueueAdapter}. */
@@ -101,6 +104,17 @@ const DELAY_SCORE_FACTOR = 0x1000;
 
 /** Batch loops get more time per round trip than single reads: a batch of 1,000 retries is 2,000 commands. */
 const BATCH_TIMEOUT_FACTOR = 5;
+
+/**
+ * Lists (a state's page, a team's jobs) do not load a job whose data is
+ * bigger than this: they read its other fields and show a note instead of
+ * the data, so a page of twenty 5 MB jobs never parses 100 MB. Its own page
+ * (getJob) reads it whole.
+ */
+export const LIST_DATA_CAP = 64 * 1024;
+
+/** The job hash fields both libraries write, minus `data`. */
+const LIST_FIELDS = ['name', 'opts', 'attemptsMade', 'atm', 'progress', 'failedReason', 'stacktrace', 'returnvalue', 'timestamp', 'processedOn', 'finishedOn', 'delay'] as const;
 
 /** Jobs acted on at once within a batch (see eachInSlices). */
 const BATCH_SLICE = 100;
@@ -516,18 +530,55 @@ export abstract class RedisQueueAdapter<TJob> extends BaseQueueAdapter {
     return (await this.loadEach(client, entries)).filter((v): v is JobView => v !== null);
   }
 
-  /** As loadViews, keeping each job's place (null for one removed meanwhile). */
+  /** As loadViews, keeping each job's place (null for one removed meanwhile); data over LIST_DATA_CAP is left in Redis. */
   private loadEach(client: RedisCommandsLike, entries: ReadonlyArray<{ id: string; state: JobViewState }>): Promise<Array<JobView | null>> {
     const delayedKey = this.key('delayed');
+    const hstrlen = client.hstrlen?.bind(client);
+    const hmget = client.hmget?.bind(client);
     return Promise.all(
       entries.map(async ({ id, state }) => {
-        const [job, score] = await Promise.all([
-          this.fetchJob(id),
+        const [size, score] = await Promise.all([
+          hstrlen && hmget ? hstrlen(this.key(id), 'data') : Promise.resolve(0),
           state === 'delayed' ? client.zscore(delayedKey, id) : Promise.resolve(null),
         ]);
+        if (size > LIST_DATA_CAP && hmget) {
+          const values = await hmget(this.key(id), ...LIST_FIELDS);
+          if (values.every((value) => value === null)) return null;
+          return this.viewOf(this.fieldsWithoutData(id, size, values), state, score);
+        }
+        const job = await this.fetchJob(id);
         return job ? this.toView(job, state, score) : null;
       }),
     );
+  }
+
+  /** A big job's fields as the library would give them, its data replaced by a note saying how big it is. */
+  private fieldsWithoutData(id: string, size: number, values: ReadonlyArray<string | null>): RawJobFields {
+    const field = Object.fromEntries(LIST_FIELDS.map((name, i) => [name, values[i]])) as Record<(typeof LIST_FIELDS)[number], string | null>;
+    const json = (text: string | null): unknown => {
+      if (text === null || text === '') return null;
+      try {
+        return JSON.parse(text);
+      } catch {
+        return text;
+      }
+    };
+    const kb = size >= 1024 * 1024 ? `${(size / 1024 / 1024).toFixed(1)} MB` : `${(size / 1024).toFixed(1)} KB`;
+    return {
+      id,
+      name: field.name,
+      data: `[${kb} of data, not loaded in lists: open the job]`,
+      opts: json(field.opts),
+      attemptsMade: field.attemptsMade ?? field.atm,
+      progress: json(field.progress),
+      failedReason: field.failedReason,
+      stacktrace: json(field.stacktrace),
+      returnValue: json(field.returnvalue),
+      timestamp: field.timestamp,
+      processedOn: field.processedOn,
+      finishedOn: field.finishedOn,
+      delay: field.delay,
+    };
   }
 
   /**
@@ -628,7 +679,10 @@ export abstract class RedisQueueAdapter<TJob> extends BaseQueueAdapter {
   }
 
   protected toView(job: TJob, state: JobViewState, delayedScore: string | null): JobView {
-    const f = this.jobFields(job);
+    return this.viewOf(this.jobFields(job), state, delayedScore);
+  }
+
+  private viewOf(f: RawJobFields, state: JobViewState, delayedScore: string | null): JobView {
     const opts = asRecord(toPlainJson(f.opts));
     const created = toTimestamp(f.timestamp);
     let delayedUntil: number | null = null;

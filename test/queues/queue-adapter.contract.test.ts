@@ -330,6 +330,24 @@ describe.each(LIBRARIES)('%s queue adapter contract', (library: Library) => {
       expect(err.message).toMatch(/is waiting; only delayed jobs can be promoted/);
     });
 
+    it('lists a job with over 64 KB of data without loading its data; its own page gets it whole', async () => {
+      const big = await fx.add({ kind: 'ok', blob: 'x'.repeat(200 * 1024) }, { delay: HOUR, attempts: 2 });
+      const small = await fx.add({ kind: 'ok', n: 1 }, { delay: HOUR });
+      const { adapter, calls } = recordingAdapter(fx);
+      const page = await adapter.listJobs('delayed', { size: 10 });
+      const listed = page.jobs.find((job) => job.id === big)!;
+      expect(listed.data).toBe('[200.0 KB of data, not loaded in lists: open the job]');
+      expect(listed).toMatchObject({ state: 'delayed', attemptsAllowed: 2, attemptsMade: 0 });
+      expect(listed.timestamps.delayedUntil).toBeGreaterThan(Date.now());
+      expect(page.jobs.find((job) => job.id === small)!.data).toEqual({ kind: 'ok', n: 1 });
+      // Neither the library's job load nor an HGET of the data touched the big job.
+      expect(calls.filter((c) => ['hgetall', 'hget'].includes(c.command) && c.args[0] === fx.key(big))).toEqual([]);
+      const whole = await fx.adapter.getJob(big);
+      expect((whole!.data as { blob: string }).blob).toHaveLength(200 * 1024);
+      const [viaGetJobs] = await adapter.getJobs([big], ['delayed']);
+      expect(viaGetJobs!.data).toBe(listed.data);
+    });
+
     it('reads several jobs at once in the order asked, without locating those whose state is known', async () => {
       const [failed] = await failedJobs(1);
       const waiting = await fx.add({ kind: 'ok' });
