@@ -66,7 +66,7 @@ describe('init in an ESM JavaScript Express 5 app on a better-sqlite3 file, test
 
   whenBuilt('the generated tests pass with the app\'s npm test (node --test), and a second init finds app.db in the .mjs config', () => {
     const run = runNode(host.dir, ['--test']);
-    expect(run.stdout).toMatch(/# tests 7\n# suites 0\n# pass 7\n# fail 0/);
+    expect(run.stdout).toMatch(/# tests 8\n# suites 0\n# pass 8\n# fail 0/);
     expect(run.status).toBe(0);
     const db = new Database(dbFile());
     expect(db.prepare("select count(*) as n from users where email like 'backstage-%'").get()).toEqual({ n: 0 });
@@ -79,6 +79,21 @@ describe('init in an ESM JavaScript Express 5 app on a better-sqlite3 file, test
     expect(again.stdout).toContain('backstage.test.js is up to date.');
     expect(again.stdout).toContain('app.js already has the lines (app.use(admin.guard) and the mount): nothing to paste.');
     expect(again.status).toBe(0);
+  }, 60_000);
+
+  whenBuilt('a renamed column the console only used by default (banned_at) fails the generated tests too, though the console still starts', () => {
+    const db = new Database(dbFile());
+    db.exec('alter table users rename column banned_at to blocked_at');
+    try {
+      const failing = runNode(host.dir, ['--test']);
+      expect(failing.status).toBe(1);
+      expect(failing.stdout).toMatch(/ok 1 - the console starts against this app's database/);
+      expect(failing.stdout).toMatch(/not ok 3 - the users columns the console used when init ran are still there/);
+      expect(failing.stdout).toContain('The console no longer uses these columns of users that it used when init ran: bannedAt ("banned_at"). They were renamed or dropped, so their features are off in the console.');
+    } finally {
+      db.exec('alter table users rename column blocked_at to banned_at');
+      db.close();
+    }
   }, 60_000);
 
   whenBuilt('a renamed display_name column fails the generated tests with what changed', () => {
@@ -161,7 +176,7 @@ describe('init in an ESM TypeScript Express 5 app tested with jest (@swc/jest), 
     // No arguments, as `npm test` runs it: jest finds src/backstage.test.ts (dist/ is ignored by the host's config).
     const run = runJest(host.dir, [], env);
     expect(run.stderr).toContain('PASS src/backstage.test.ts');
-    expect(run.stderr).toContain('Tests:       7 passed, 7 total');
+    expect(run.stderr).toContain('Tests:       8 passed, 8 total');
     expect(run.status).toBe(0);
   }, 90_000);
 

@@ -84,7 +84,7 @@ if (why) console.warn(`test/cli-init-jwt-host.test.ts${why}`);
     fs.writeFileSync(testFile(), filled);
 
     const run = runJest(host.dir, ['backstage.test.js'], env);
-    expect(run.stderr).toContain('Tests:       7 passed, 7 total');
+    expect(run.stderr).toContain('Tests:       8 passed, 8 total');
     expect(run.status).toBe(0);
   }, 60_000);
 

@@ -130,7 +130,7 @@ describe('init in a CommonJS Express 4 app with a knexfile, SQLite and a boolean
     expect(written).toContain("await agent.post('/login').type('form').send({ email: user.email, password: TEST_PASSWORD });");
     // What the shop's `npm test` runs: node --test finds the file by its name.
     const run = runNode(host.dir, ['--test']);
-    expect(run.stdout).toMatch(/# tests 7\n# suites 0\n# pass 7\n# fail 0/);
+    expect(run.stdout).toMatch(/# tests 8\n# suites 0\n# pass 8\n# fail 0/);
     expect(run.status).toBe(0);
     // The users it created are gone again.
     const db = new Database(path.join(host.dir, 'dev.sqlite3'));
@@ -200,7 +200,7 @@ describe('init in a CommonJS Express 4 app with a knexfile, SQLite and a boolean
     expect(code).toBe(0);
     expect(fs.readFileSync(path.join(host.dir, 'backstage.config.cjs'), 'utf8')).toContain("name: 'display_name'");
     expect(JSON.parse(runNode(host.dir, ['check.cjs']).stdout).users).toBe(200);
-    expect(runNode(host.dir, ['--test', 'backstage.test.js']).stdout).toMatch(/# pass 7\n# fail 0/);
+    expect(runNode(host.dir, ['--test', 'backstage.test.js']).stdout).toMatch(/# pass 8\n# fail 0/);
   }, 60_000);
 
   it('keeps a test file the host edited (its own sign-in filled in); --force rewrites it', async () => {
@@ -326,7 +326,7 @@ describe(`init in an ESM TypeScript Express 5 app with Kysely and DATABASE_URL i
     expect(written).toContain("import { admin } from './backstage.js';");
     // compiled by the previous test's tsc, with the strict NodeNext config
     const run = runNode(host.dir, ['--test', 'dist/backstage.test.js'], { DATABASE_URL: database.url });
-    expect(run.stdout).toMatch(/# pass 7\n# fail 0/);
+    expect(run.stdout).toMatch(/# pass 8\n# fail 0/);
     expect(run.status).toBe(0);
 
     await database.db.schema.alterTable('users').renameColumn('email', 'email_address').execute();

@@ -160,7 +160,7 @@ const root = path.resolve(__dirname, '..');
 });
 
 it('express-backstage/testing exports what the README documents', () => {
-  expect(Object.keys(require('../src/testing')).sort()).toEqual(['consoleMounted', 'consolePages', 'consoleReady', 'consoleSays', 'createTestUser', 'readAuditLog', 'removeTestUsers', 'signedInAgent']);
+  expect(Object.keys(require('../src/testing')).sort()).toEqual(['consoleMounted', 'consolePages', 'consoleReady', 'consoleSays', 'createTestUser', 'readAuditLog', 'removeTestUsers', 'signedInAgent', 'usersColumns']);
 });
 
 describe('consoleMounted tells a console that was never mounted from one that was', () => {

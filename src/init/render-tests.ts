@@ -34,6 +34,13 @@ export function testRoles(proposal: MappingProposal): { operator: string; plain:
   return { operator: roles.find((role) => !superusers.includes(role)) ?? roles[0], plain };
 }
 
+/** The users columns init matched (`{ name: 'full_name', createdAt: 'created_at', … }`), as the generated test expects them to stay. */
+function usersColumnsAtInit(proposal: MappingProposal): Record<string, string> {
+  const users = proposal.models.find((model) => model.model === 'users');
+  if (!users?.table || users.reason) return {};
+  return Object.fromEntries(users.fields.filter((field) => field.column).map((field) => [field.field, field.column!]));
+}
+
 function usersTable(proposal: MappingProposal): string {
   return proposal.models.find((model) => model.model === 'users')?.table ?? 'users';
 }
@@ -64,7 +71,8 @@ export function renderTestsFile(input: RenderTestsInput): string {
   const table = usersTable(proposal);
   const after = jest ? 'afterAll' : 'after';
   const timeout = jest ? ', 30_000' : '';
-  const helpers = ['consoleMounted', 'consolePages', 'consoleReady', 'consoleSays', 'createTestUser', 'removeTestUsers', 'signedInAgent'];
+  const helpers = ['consoleMounted', 'consolePages', 'consoleReady', 'consoleSays', 'createTestUser', 'removeTestUsers', 'signedInAgent', 'usersColumns'];
+  const usedColumns = usersColumnsAtInit(proposal);
 
   const imports = esm
     ? [
@@ -178,6 +186,16 @@ export function renderTestsFile(input: RenderTestsInput): string {
     '',
     `test(${toSource(`the app mounts the console at ${mount}`)}, async () => {`,
     '  assert.ok(await consoleMounted(app, admin, { mount: MOUNT }), NOT_MOUNTED);',
+    `}${timeout});`,
+    '',
+    '// The users columns the console found when init ran. A column that is renamed or dropped later does not',
+    '// stop the console: its feature (names, dates, the ban) is switched off. This check notices.',
+    `const COLUMNS_AT_INIT = ${toSource(usedColumns)};`,
+    '',
+    "test('the users columns the console used when init ran are still there', async () => {",
+    '  const now = await usersColumns(admin);',
+    '  const lost = Object.entries(COLUMNS_AT_INIT).filter(([field, column]) => now[field] !== column).map(([field, column]) => `${field} ("${column}")`);',
+    `  assert.deepEqual(lost, [], \`The console no longer uses these columns of ${table.replace(/[`$\\]/g, '')} that it used when init ran: \${lost.join(', ')}. They were renamed or dropped, so their features are off in the console. Map the new names in backstage.config (models.users.columns), or run npx express-backstage init again.\`);`,
     `}${timeout});`,
     '',
     "test('an admin sees every console page', async () => {",

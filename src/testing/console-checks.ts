@@ -58,6 +58,23 @@ export async function consoleReady(admin: unknown): Promise<void> {
 }
 
 /**
+ * The users columns the console uses now, once it has started: a column the
+ * mapping names that the table no longer has switches its feature off (no
+ * names, no ban) rather than stopping the console, so a host's test compares
+ * this with the columns it expects to catch a rename.
+ *
+ * @example
+ * assert.equal((await usersColumns(admin)).name, 'full_name');
+ */
+export async function usersColumns(admin: unknown): Promise<Record<string, string | null>> {
+  const internals = internalsOf(admin, 'usersColumns');
+  await consoleReady(admin);
+  const model = internals.context().usersModel;
+  if (!model) throw new Error('express-backstage/testing: usersColumns works with a users table mapping; this console reads users through an adapter of your own.');
+  return { ...model.columns };
+}
+
+/**
  * Creates a user in the host's users table through the console's mapping (its
  * table, columns, role and date storage), for a test to sign in as or to look
  * for. Remove it with `removeTestUsers`.

@@ -6,4 +6,4 @@
 export { signedInAgent, type ConsoleAgent, type SignedInAgentOptions, type SupertestAgentLike } from './signed-in-agent';
 export { readAuditLog, type AuditLogFilter } from './read-audit-log';
 export type { AuditEvent } from '../audit/audit-log';
-export { consoleMounted, consoleReady, createTestUser, removeTestUsers, consolePages, consoleSays, type TestUser, type CreateTestUserOptions } from './console-checks';
+export { consoleMounted, consoleReady, createTestUser, removeTestUsers, consolePages, consoleSays, usersColumns, type TestUser, type CreateTestUserOptions } from './console-checks';
