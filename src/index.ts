@@ -14,6 +14,8 @@ export {
   QueueAdapterError,
   redactSecrets,
   type BatchOptions,
+  type BatchProgress,
+  type BulkResult,
   type BullJobLike,
   type BullMQJobLike,
   type BullMQQueueLike,
@@ -32,11 +34,13 @@ export {
   type JobTimestamps,
   type JobView,
   type JobViewState,
+  type LatestFailure,
   type PageOptions as QueuePageOptions,
   type QueueAction,
   type QueueAdapter,
   type QueueErrorCode,
   type RedisQueueAdapterOptions,
+  type RemovableState,
   type RetryAllResult,
 } from './queues';
 export type { JobLinkKind } from './options';

@@ -7,7 +7,6 @@
  * the host app.
  */
 import http from 'node:http';
-import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import Bull from 'bull';
 import { Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow, sql } from 'kysely';
@@ -17,6 +16,7 @@ import { decoded } from './helpers/html';
 import { csrfTokenIn, formBody, RawClient, signIn } from './helpers/raw-http';
 import { createTestApp, sessionUserIdSignIn, type TestApp } from './helpers/test-app';
 import { listen, type Listening } from './browser/helpers';
+import { privateRedis, type PrivateRedis } from './helpers/private-redis';
 
 jest.setTimeout(90_000);
 
@@ -37,17 +37,7 @@ async function within(ms: number, probe: () => Promise<boolean>): Promise<number
   return null;
 }
 
-/** A port nothing listens on: bound, then released. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+
 
 /**
  * A TCP proxy the test controls, in front of the database: `cut()` drops every
@@ -310,8 +300,8 @@ describe.each(DIALECTS)('an audit write that fails on %s', (dialect) => {
 });
 
 describe('Redis stops while the queue pages and live updates are in use, then comes back', () => {
+  let redis: PrivateRedis;
   let port: number;
-  let redis: ChildProcess | undefined;
   let queue: Bull.Queue;
   let testDb: TestDb;
   let host: TestApp;
@@ -319,26 +309,6 @@ describe('Redis stops while the queue pages and live updates are in use, then co
   let support: RawClient;
   let warnSpy: jest.SpyInstance;
   let errorSpy: jest.SpyInstance;
-
-  async function startRedis(): Promise<void> {
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const up = await within(10_000, () => new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    }));
-    if (up === null) throw new Error(`redis-server did not start on port ${port}`);
-  }
-
-  async function stopRedis(): Promise<void> {
-    const child = redis;
-    redis = undefined;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  }
 
   /** An open live stream: the events it has received so far, by topic. */
   function openStream(): { events: string[]; close(): void; ended: Promise<void> } {
@@ -358,8 +328,9 @@ describe('Redis stops while the queue pages and live updates are in use, then co
   }
 
   beforeAll(async () => {
-    port = await freePort();
-    await startRedis();
+    redis = await privateRedis();
+    port = redis.port;
+    await redis.start();
     queue = new Bull('mail', { redis: { host: '127.0.0.1', port, retryStrategy: () => 100 }, prefix: 'bs-test-faults' });
     queue.on('error', noop);
     await queue.add({ to: 'jane@acme.test' });
@@ -382,7 +353,7 @@ describe('Redis stops while the queue pages and live updates are in use, then co
       for (const client of queue.clients) client.disconnect();
       await queue.close().catch(noop);
     }
-    await stopRedis();
+    await redis.stop();
     await testDb?.destroy();
     warnSpy?.mockRestore();
     errorSpy?.mockRestore();
@@ -397,7 +368,7 @@ describe('Redis stops while the queue pages and live updates are in use, then co
     expect(await within(5000, async () => stream.events.includes('signups'))).not.toBeNull();
     expect((await support.get('/admin/dev/queues/mail?state=waiting')).status).toBe(200);
 
-    await stopRedis();
+    await redis.stop();
     const overview = await support.get('/admin/dev/queues', { timeoutMs: 10_000 });
     expect(overview.status).toBe(200);
     expect(words(overview.text)).toMatch(/Redis is unreachable for queue "mail"/);
@@ -413,7 +384,7 @@ describe('Redis stops while the queue pages and live updates are in use, then co
       expect({ path, status: res.status }).toEqual({ path, status: 200 });
     }
 
-    await startRedis();
+    await redis.start();
     const queueBack = await within(20_000, async () => (await support.get('/admin/dev/queues/mail?state=waiting')).status === 200);
     expect(queueBack).not.toBeNull();
     expect(words((await support.get('/admin/dev/queues')).text)).not.toContain('Redis is unreachable');

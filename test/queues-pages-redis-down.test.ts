@@ -6,13 +6,12 @@
  */
 import Bull from 'bull';
 import { Queue as BullMQQueue } from 'bullmq';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
 import { openTestDb, type TestDb } from './helpers/dialects';
 import { createHostSchema, insertTeam, insertUsers } from './helpers/host-schema';
 import { decoded } from './helpers/html';
 import { createTestApp, type TestApp } from './helpers/test-app';
 import { createFixture, sleep, uniquePrefix, type QueueFixture } from './queues/helpers/queue-fixtures';
+import { freePort, privateRedis, type PrivateRedis } from './helpers/private-redis';
 
 // The adapters give up after 2 s; this only proves nothing waits for Redis's own
 // reconnect (up to 20 s), with room for a busy CI machine.
@@ -25,17 +24,7 @@ function words(html: string): string {
   return decoded(html.replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ');
 }
 
-/** A port nothing listens on: bound by us, then released. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+
 
 // What a host would configure: reconnect quickly (the libraries' default backs off up to 20 s).
 const quickRetry = (port: number) => ({ host: '127.0.0.1', port, retryStrategy: () => 100 });
@@ -141,42 +130,17 @@ describe('a queue whose Redis is unreachable', () => {
 });
 
 describe('when Redis goes away and comes back', () => {
+  let redis: PrivateRedis;
   let port: number;
-  let server: ChildProcess | undefined;
   let queue: Bull.Queue;
   let testDb: TestDb;
   let host: TestApp;
   let admin: string;
 
-  async function startRedis(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    server = child;
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const up = await new Promise<boolean>((resolve) => {
-        const socket = connect(port, '127.0.0.1');
-        socket.once('connect', () => (socket.destroy(), resolve(true)));
-        socket.once('error', () => resolve(false));
-      });
-      if (up) return;
-      if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
-      await sleep(50);
-    }
-  }
-
-  async function stopRedis(): Promise<void> {
-    const child = server;
-    server = undefined;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  }
-
   beforeAll(async () => {
-    port = await freePort();
-    await startRedis();
+    redis = await privateRedis();
+    port = redis.port;
+    await redis.start();
     queue = new Bull('flaky', { redis: quickRetry(port), prefix: PREFIX });
     queue.on('error', noop);
     await queue.add({ hello: 'world' });
@@ -189,7 +153,7 @@ describe('when Redis goes away and comes back', () => {
   afterAll(async () => {
     await host?.admin.close();
     if (queue) await closeBull(queue);
-    await stopRedis();
+    await redis.stop();
     await testDb?.destroy();
   });
 
@@ -199,13 +163,13 @@ describe('when Redis goes away and comes back', () => {
     expect(before.status).toBe(200);
     expect(before.text).toContain('#1<');
 
-    await stopRedis();
+    await redis.stop();
     const down = await agent.get('/admin/dev/queues');
     expect(down.status).toBe(200);
     expect(words(down.text)).toMatch(/Redis is unreachable for queue "flaky"/);
     expect((await agent.get('/admin/dev/queues/flaky')).status).toBe(503);
 
-    await startRedis();
+    await redis.start();
     await queue.add({ hello: 'again' }).catch(noop);
     const deadline = Date.now() + 15_000;
     let status = 0;

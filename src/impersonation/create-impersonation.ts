@@ -1,22 +1,12 @@
 import express, { type Request, type RequestHandler, type Router } from 'express';
-import type { ConsoleContext } from '../console-context';
-import type { Renderer } from '../http/render';
-import type { ResolvedOptions } from '../options';
 import { closeConsoleWhileImpersonating } from './console-gate';
 import { impersonationGuard } from './guard';
 import { impersonationsRoutes } from '../pages/impersonations/routes';
 import { impersonationRoutes } from './routes';
 import type { ImpersonationRuntime } from './runtime';
 
-export interface ImpersonationDeps {
-  options: ResolvedOptions;
-  ready: Promise<void>;
-  context: () => ConsoleContext;
-  renderer: Renderer;
-  csrfTokenFor: (req: Request) => string;
-  consoleSession: RequestHandler;
-  log: (message: string, err?: unknown) => void;
-}
+/** What a console gives its impersonation: the runtime without the per-request sets it makes itself. */
+export type ImpersonationDeps = Omit<ImpersonationRuntime, 'guarded' | 'banners'>;
 
 export interface Impersonation {
   /** `admin.guard`. */

@@ -2,7 +2,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { ConsoleContext } from '../console-context';
 import { handle } from '../http/handle';
-import { badRequest, forbidden, HttpError, notFound } from '../http/http-error';
+import { badRequest, forbidden, HttpError } from '../http/http-error';
 import { operatorOf, type Operator } from '../http/operator';
 import { setFlash } from '../http/render';
 import type { BackstageUser } from '../models/users-adapter';
@@ -12,18 +12,11 @@ import { IMPERSONATION_MODES, readRecord, type ImpersonationMode } from './imper
 import { defaultDuration, durationChoices, impersonationRefusal } from './policy';
 import type { ImpersonationRuntime } from './runtime';
 import { dropRecord, effectiveUserId, endSignedOut, reloadOperator, returnToOperator, startImpersonation, type StartChoice } from './session-switch';
+import { targetUser } from '../pages/users/target';
 
 export const GUARD_MISSING_MESSAGE =
   'Impersonation needs admin.guard, and it did not run for this request. Mount it once in the host app, after its session and ' +
   "sign-in middleware and before its routes and the console: app.use(admin.guard); app.use('/admin', admin);";
-
-async function targetUser(ctx: ConsoleContext, req: Request): Promise<BackstageUser> {
-  const id = String(req.params.id);
-  if (id.length > 64) throw badRequest('That user id is too long to be real.');
-  const user = await ctx.users.get(id);
-  if (!user) throw notFound(`No user with id ${id}.`);
-  return user;
-}
 
 function startForm(maxMinutes: number) {
   const choices = durationChoices(maxMinutes);

@@ -2,7 +2,7 @@
  * The adapter for Bull (v3/v4) queues. Bull is the host's dependency, not
  * ours: the queue object is typed structurally and never `require`d here.
  */
-import type { CleanableState, JobId, JobIndexSource, JobLogPage, JobLogsOptions } from './queue-adapter';
+import type { CleanableState, JobIndexSource } from './queue-adapter';
 import { QueueAdapterError } from './queue-error';
 import { describeValue, isBullMQQueue, isBullQueue } from './queue-shape';
 import {
@@ -105,13 +105,8 @@ export class BullQueueAdapter extends RedisQueueAdapter<BullJobLike> {
     await this.write('resume', () => this.queue.resume(false));
   }
 
-  override async jobLogs(id: JobId, page: JobLogsOptions = {}): Promise<JobLogPage> {
-    const jobId = this.checkJobId(id);
-    const { start, size } = this.checkPage(page);
-    const { logs, count } = await this.read('jobLogs', () =>
-      this.queue.getJobLogs(jobId, start, start + size - 1, page.newestFirst !== true),
-    );
-    return { logs: logs.map(String), total: Number(count) || 0, start, size };
+  protected readLogs(id: string, start: number, end: number, asc: boolean): Promise<{ logs: string[]; count: number }> {
+    return this.queue.getJobLogs(id, start, end, asc);
   }
 
   override indexSource(): JobIndexSource | null {

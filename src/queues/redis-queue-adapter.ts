@@ -17,6 +17,8 @@ import {
   type FindJobsResult,
   type JobCounts,
   type JobId,
+  type JobLogPage,
+  type JobLogsOptions,
   type JobPage,
   type JobState,
   type JobView,
@@ -175,6 +177,8 @@ export abstract class RedisQueueAdapter<TJob> extends BaseQueueAdapter {
   protected abstract retryJob(job: TJob): Promise<void>;
   protected abstract removeJob(job: TJob): Promise<void>;
   protected abstract promoteJob(job: TJob): Promise<void>;
+  /** The library's page of a job's log lines (both libraries: `getJobLogs(id, start, end, asc)`). */
+  protected abstract readLogs(id: string, start: number, end: number, asc: boolean): Promise<{ logs: string[]; count: number }>;
   /** One bounded clean call; returns how many jobs it removed. */
   protected abstract cleanBatch(state: CleanableState, olderThanMs: number, limit: number): Promise<number>;
 
@@ -254,6 +258,13 @@ export abstract class RedisQueueAdapter<TJob> extends BaseQueueAdapter {
   }
 
   // ---- Optional, done the Redis way ----
+
+  override async jobLogs(id: JobId, page: JobLogsOptions = {}): Promise<JobLogPage> {
+    const jobId = this.checkJobId(id);
+    const { start, size } = this.checkPage(page);
+    const { logs, count } = await this.read('jobLogs', () => this.readLogs(jobId, start, start + size - 1, page.newestFirst !== true));
+    return { logs: logs.map(String), total: Number(count) || 0, start, size };
+  }
 
   /** One ZREVRANGE and three HGETs: the card of a queue whose newest failure carries megabytes of data stays cheap. */
   override async latestFailure(): Promise<LatestFailure | null> {

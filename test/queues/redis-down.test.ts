@@ -4,13 +4,12 @@
  */
 import Bull from 'bull';
 import { Queue as BullMQQueue } from 'bullmq';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
 import { BullMQQueueAdapter } from '../../src/queues/bullmq-queue-adapter';
 import { BullQueueAdapter } from '../../src/queues/bull-queue-adapter';
 import type { QueueAdapter } from '../../src/queues/queue-adapter';
 import { QueueAdapterError } from '../../src/queues/queue-error';
 import { LIBRARIES, sleep, uniquePrefix, type Library } from './helpers/queue-fixtures';
+import { freePort, privateRedis, type PrivateRedis } from '../helpers/private-redis';
 
 // The adapters give up after 2 s; this only proves nothing waits for Redis's own
 // reconnect (up to 20 s), with room for a busy CI machine.
@@ -19,17 +18,7 @@ const GIVES_UP_WITHIN_MS = 6000;
 const PREFIX = uniquePrefix('redis-down');
 const noop = () => undefined;
 
-/** A port nothing listens on: bound by us, then released. */
-function deadPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+
 
 interface Opened {
   adapter: QueueAdapter;
@@ -101,7 +90,7 @@ describe.each(LIBRARIES)('%s queue pages when Redis is unreachable', (library) =
   let opened: Opened;
 
   beforeAll(async () => {
-    opened = openQueue(library, `${library}-dead`, await deadPort());
+    opened = openQueue(library, `${library}-dead`, await freePort());
   });
 
   afterAll(async () => {
@@ -126,54 +115,25 @@ describe.each(LIBRARIES)('%s queue pages when Redis is unreachable', (library) =
 });
 
 describe.each(LIBRARIES)('%s queue pages when Redis goes away and comes back', (library) => {
-  let port: number;
-  let server: ChildProcess | undefined;
+  let redis: PrivateRedis;
   let opened: Opened;
 
-  async function startRedis(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    server = child;
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const up = await new Promise<boolean>((resolve) => {
-        const socket = connect(port, '127.0.0.1');
-        socket.once('connect', () => (socket.destroy(), resolve(true)));
-        socket.once('error', () => resolve(false));
-      });
-      if (up) return;
-      if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
-      await sleep(50);
-    }
-  }
-
-  async function stopRedis(): Promise<void> {
-    const child = server;
-    server = undefined;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  }
-
   beforeAll(async () => {
-    port = await deadPort();
-    await startRedis();
-    opened = openQueue(library, `${library}-flaky`, port);
+    redis = await privateRedis();
+    await redis.start();
+    opened = openQueue(library, `${library}-flaky`, redis.port);
   });
 
   afterAll(async () => {
     await opened.close();
-    await stopRedis();
+    await redis.stop();
   });
 
   it('fails fast while Redis is down, refuses writes rather than queueing them, and recovers without a restart', async () => {
     const { adapter } = opened;
     expect(await adapter.counts()).toEqual({ waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0, paused: 0 });
 
-    await stopRedis();
+    await redis.stop();
     const down = await timedRejection(() => adapter.counts());
     expectUnavailable(down.error, `${library}-flaky`, 'counts');
     expect(down.ms).toBeLessThan(GIVES_UP_WITHIN_MS);
@@ -181,7 +141,7 @@ describe.each(LIBRARIES)('%s queue pages when Redis goes away and comes back', (
     expectUnavailable(write.error, `${library}-flaky`, 'pause');
     expect(write.ms).toBeLessThan(GIVES_UP_WITHIN_MS);
 
-    await startRedis();
+    await redis.start();
     const deadline = Date.now() + 15_000;
     let counts: unknown;
     while (counts === undefined) {

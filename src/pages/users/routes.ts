@@ -4,7 +4,7 @@ import type { ConsoleContext } from '../../console-context';
 import { requireSuperuser } from '../../http/gate';
 import { formError, reasonField } from '../../http/forms';
 import { handle } from '../../http/handle';
-import { badRequest, forbidden, HttpError, notFound } from '../../http/http-error';
+import { forbidden, HttpError } from '../../http/http-error';
 import { operatorOf, requestMeta } from '../../http/operator';
 import { setFlash } from '../../http/render';
 import { filterOf, parseListParams, type ListDeclaration } from '../../lists/list-params';
@@ -14,6 +14,7 @@ import { invitationsForUser, teamsOfUser } from './queries';
 import { countRows, EXACT_COUNT_THRESHOLD, rowCountHint, rowCountText } from '../../db/counts';
 import { searchNotice } from '../../search/search-notice';
 import { jobsForLinks } from '../queues/queries';
+import { targetUser } from './target';
 
 function usersList(ctx: ConsoleContext): ListDeclaration {
   const statuses: UserStatus[] = ['active', ...(ctx.users.features.ban ? (['banned'] as const) : []), ...(ctx.users.features.confirmed ? (['unconfirmed'] as const) : [])];
@@ -30,15 +31,6 @@ function usersList(ctx: ConsoleContext): ListDeclaration {
   };
 }
 
-
-/** The user a write targets, with the checks every write on a user shares. */
-async function targetUser(ctx: ConsoleContext, req: Request): Promise<BackstageUser> {
-  const id = String(req.params.id);
-  if (id.length > 64) throw badRequest('That user id is too long to be real.');
-  const user = await ctx.users.get(id);
-  if (!user) throw notFound(`No user with id ${id}.`);
-  return user;
-}
 
 function userSubject(user: BackstageUser) {
   return { type: 'user', id: user.id, label: user.email };
