@@ -184,6 +184,26 @@ describe.each(LIBRARIES)('%s: promote all delayed, remove all', (library) => {
   }, 60_000);
 });
 
+describe('bad input to the bulk routes', () => {
+  it('an unknown run is a 404 that says why it may be gone, a run id too long a 400, a bad state or count a 400', async () => {
+    const fx = fixtures.bull;
+    const { agent, csrf } = await host.agentAs(ids.superuser);
+    const unknown = await agent.get(`/admin/dev/queues/${fx.name}/runs/no-such-run`);
+    expect(unknown.status).toBe(404);
+    expect(decoded(unknown.text)).toContain('No such bulk action here. Runs are kept for an hour by the instance of the app that ran them');
+    expect((await agent.post(`/admin/dev/queues/${fx.name}/runs/no-such-run/cancel`).type('form').send({ _csrf: await csrf() })).status).toBe(404);
+    const long = await agent.get(`/admin/dev/queues/${fx.name}/runs/${'x'.repeat(300)}`);
+    expect(long.status).toBe(400);
+    expect(decoded(long.text)).toContain('That run id is too long to be real.');
+    const state = await agent.post(`/admin/dev/queues/${fx.name}/remove-all`).type('form').send({ _csrf: await csrf(), state: 'active', count: '1' });
+    expect(state.status).toBe(400);
+    expect(decoded(state.text)).toContain('Only waiting, delayed, paused jobs can be removed all at once');
+    const count = await agent.post(`/admin/dev/queues/${fx.name}/promote-delayed`).type('form').send({ _csrf: await csrf(), count: 'many' });
+    expect(count.status).toBe(400);
+    expect((await agent.post(`/admin/dev/queues/${fx.name}/promote-delayed`).type('form').send({ _csrf: await csrf() })).status).toBe(400);
+  });
+});
+
 describe('two instances of the app on one Redis (live: { redis })', () => {
   it('a run on A shows its progress on B, B refuses a second run on that queue, and Cancel pressed on B stops it on A', async () => {
     const fx = fixtures.bull;

@@ -23,7 +23,7 @@ import { BULK_TOPIC, type BulkRunOutcome, type BulkRuns, type BulkRunView } from
 import * as fmt from './format';
 import { parseCleanChoice, parseConfirmedCount, pathValue, type CleanChoice } from './params';
 import { countFinishedBefore } from './queries';
-import { notSupported, plural, queueOf, queueSubject, queueUrl, readReason } from './route-helpers';
+import { notSupported, plural, queueOf, queueSubject, queueUrl, readReason, runUrl } from './route-helpers';
 import type { BatchOptions } from '../../queues/queue-adapter';
 
 export interface BulkRoutesDeps {
@@ -163,9 +163,6 @@ function who(operator: Operator): string {
   return operator.email ?? operator.name ?? (operator.id ? `user ${operator.id}` : 'an operator');
 }
 
-function runUrl(req: Request, run: BulkRunView): string {
-  return `${req.baseUrl}/dev/queues/${encodeURIComponent(run.queue)}/runs/${encodeURIComponent(run.id)}`;
-}
 
 /** The final counts, named as the action names them (`retried`, `removed`…), for the audit event. */
 function doneKey(kind: BulkKind['kind']): string {
@@ -174,6 +171,15 @@ function doneKey(kind: BulkKind['kind']): string {
 
 export function bulkRoutes(context: () => ConsoleContext, deps: BulkRoutesDeps): Router {
   const router = express.Router();
+
+  /** The run in the path, of the queue in the path, or a 404 that says why it may be gone. */
+  function runOf(queue: QueueAdapter, req: Request): BulkRunView {
+    const run = deps.runs.get(pathValue(req.params.id, 'run id'));
+    if (!run || run.queue !== queue.name) {
+      throw notFound('No such bulk action here. Runs are kept for an hour by the instance of the app that ran them; the audit log has every one that ended.');
+    }
+    return run;
+  }
 
   async function confirmPage(req: Request, res: Response, queue: QueueAdapter, bulk: BulkKind, choice: Choice, second: { count: number; error?: string } | null) {
     const ctx = context();
@@ -291,10 +297,7 @@ export function bulkRoutes(context: () => ConsoleContext, deps: BulkRoutesDeps):
     handle(async (req, res) => {
       const ctx = context();
       const queue = queueOf(ctx, req);
-      const run = deps.runs.get(pathValue(req.params.id, 'job id'));
-      if (!run || run.queue !== queue.name) {
-        throw notFound('No such bulk action here. Runs are kept for an hour by the instance of the app that ran them; the audit log has every one that ended.');
-      }
+      const run = runOf(queue, req);
       await ctx.renderer.page(
         req,
         res,
@@ -311,8 +314,7 @@ export function bulkRoutes(context: () => ConsoleContext, deps: BulkRoutesDeps):
     handle(async (req, res) => {
       const ctx = context();
       const queue = queueOf(ctx, req);
-      const run = deps.runs.get(pathValue(req.params.id, 'job id'));
-      if (!run || run.queue !== queue.name) throw notFound('No such bulk action here; it may have ended an hour ago or more.');
+      const run = runOf(queue, req);
       const operator = operatorOf(res);
       const asked = await deps.runs.cancel(run.id, who(operator));
       setFlash(

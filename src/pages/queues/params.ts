@@ -47,7 +47,7 @@ function fail(problems: string[]): HttpError {
 }
 
 /** Checks a queue name or a job id taken from the path. */
-export function pathValue(value: unknown, what: 'queue name' | 'job id'): string {
+export function pathValue(value: unknown, what: 'queue name' | 'job id' | 'run id'): string {
   const text = String(value ?? '');
   if (text === '' || text.length > MAX_ID_LENGTH) throw badRequest(`That ${what} is ${text === '' ? 'empty' : 'too long to be real'}.`);
   return text;

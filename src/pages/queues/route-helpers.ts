@@ -43,6 +43,11 @@ export function jobUrl(req: Request, queue: string, id: string): string {
   return `${req.baseUrl}/dev/queues/${encodeURIComponent(queue)}/jobs/${encodeURIComponent(id)}`;
 }
 
+/** A bulk action's progress page. */
+export function runUrl(req: Request, run: { queue: string; id: string }): string {
+  return `${queueUrl(req, run.queue)}/runs/${encodeURIComponent(run.id)}`;
+}
+
 export function queueSubject(queue: QueueAdapter) {
   return { type: 'queue', id: queue.name, label: queue.name };
 }

@@ -25,7 +25,7 @@ import { jobIndexOf } from '../../queues/job-index';
 import { handle } from '../../http/handle';
 import { bulkRoutes } from './bulk-routes';
 import type { BulkRuns } from './bulk-runs';
-import { changeRecorder, jobOf, jobSubject, jobUrl, notSupported, queueOf, queueSubject, queueUrl, readReason } from './route-helpers';
+import { changeRecorder, jobOf, jobSubject, jobUrl, notSupported, queueOf, queueSubject, queueUrl, readReason, runUrl } from './route-helpers';
 import { HttpError, notFound } from '../../http/http-error';
 import { operatorOf } from '../../http/operator';
 import { setFlash } from '../../http/render';
@@ -169,7 +169,7 @@ export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps
           indexedFields: index ? Object.values(ctx.options.jobLinks).filter((path): path is string => typeof path === 'string') : [],
           activeRun: (() => {
             const run = deps.runs.activeFor(queue.name);
-            return run ? { title: run.title, done: run.done, target: run.target, url: `${req.baseUrl}/dev/queues/${encodeURIComponent(queue.name)}/runs/${encodeURIComponent(run.id)}` } : null;
+            return run ? { title: run.title, done: run.done, target: run.target, url: runUrl(req, run) } : null;
           })(),
         },
         { title: queue.name, section: 'dev', fragment: 'queues/_results', status: missing ? 404 : 200 },
