@@ -239,21 +239,20 @@ export class BulkRuns {
     this.forgetOld();
   }
 
+  /** Finished runs are kept an hour, and at most KEEP_FINISHED of them, for their progress page. */
   private forgetOld(): void {
     const cutoff = Date.now() - KEEP_FINISHED_MS;
-    for (const map of [this.local, this.seen] as Array<Map<string, LocalRun | BulkRunView>>) {
-      const finished = [...map.entries()].filter(([, entry]) => {
-        const view = 'view' in entry ? entry.view : entry;
-        return view.finishedAt !== null;
-      });
-      const excess = finished.length - KEEP_FINISHED;
-      finished.forEach(([id, entry], i) => {
-        const view = 'view' in entry ? entry.view : entry;
-        if (i < excess || (view.finishedAt ?? 0) < cutoff) {
-          map.delete(id);
-          this.heard.delete(id);
-        }
-      });
-    }
+    const finished = [
+      ...[...this.local.values()].map((run) => run.view),
+      ...this.seen.values(),
+    ].filter((view) => view.finishedAt !== null);
+    const excess = finished.length - KEEP_FINISHED;
+    finished.forEach((view, i) => {
+      if (i < excess || view.finishedAt! < cutoff) {
+        this.local.delete(view.id);
+        this.seen.delete(view.id);
+        this.heard.delete(view.id);
+      }
+    });
   }
 }

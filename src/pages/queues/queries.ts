@@ -3,7 +3,7 @@
  * BullMQ directly). Queries never see `req`; they take adapters and plain values.
  */
 import type { ConsoleContext } from '../../console-context';
-import { jobIndexOf } from '../../queues/job-index';
+import { jobIndexOf, type IndexLookup, type QueueJobIndex } from '../../queues/job-index';
 import type { JobLinkKind } from '../../options';
 import {
   JOB_STATES,
@@ -130,32 +130,75 @@ export const LINKED_INDEX_READ = 200;
 
 type QueueResult = (FindJobsResult & { source: 'index' | 'scan'; partial: boolean; counts?: Record<string, number> }) | { error: string; queue: string };
 
+const STATE_RANK = new Map<string, number>(SEARCH_ORDER.map((state, i) => [state, i]));
+
+/** Failed first, then by SEARCH_ORDER; a job in no sorted set is in a list (waiting, active or paused): ranked as waiting. */
+function stateRank(state: string | null): number {
+  return STATE_RANK.get(state ?? 'waiting') ?? JOB_STATES.length;
+}
+
+interface IndexedRead {
+  /** The newest `read` ids linked to the value, in the order shown, with their state from the index (null: in a list). */
+  order: Array<{ id: string; state: string | null }>;
+  /** The first `limit` jobs of `order` that `accept` keeps. */
+  jobs: JobView[];
+  lookup: IndexLookup;
+}
+
+/**
+ * One user's or team's jobs of one queue from its job index: the newest `read`
+ * ids, their states in one pipelined round trip of ZSCOREs, failed first, and
+ * only the jobs shown fetched (getJobs skips locating them again). Entries of
+ * jobs that are gone are dropped. Null when the index cannot answer yet (no
+ * entries and no finished backfill): the caller scans instead.
+ */
+async function readIndexed(
+  queue: QueueAdapter,
+  index: QueueJobIndex,
+  kind: JobLinkKind,
+  value: string,
+  { read, limit, keep = () => true, accept = () => true }: { read: number; limit: number; keep?: (state: string | null) => boolean; accept?: (job: JobView) => boolean },
+): Promise<IndexedRead | null> {
+  const lookup = await index.lookup(kind, value, read);
+  if (lookup.total === 0 && !lookup.complete) return null;
+  const states = await index.classify(lookup.ids);
+  const order = lookup.ids
+    .map((id, i) => ({ id, state: states[i] ?? null, i }))
+    .filter(({ state }) => keep(state))
+    .sort((a, b) => stateRank(a.state) - stateRank(b.state) || a.i - b.i)
+    .map(({ id, state }) => ({ id, state }));
+  const jobs: JobView[] = [];
+  const gone: string[] = [];
+  for (let at = 0; at < order.length && jobs.length < limit; at += limit) {
+    const chunk = order.slice(at, at + limit);
+    const views = await queue.getJobs(
+      chunk.map(({ id }) => id),
+      chunk.map(({ state }) => state as JobViewState | null),
+    );
+    views.forEach((job, i) => {
+      if (job === null) gone.push(chunk[i].id);
+      else if (jobs.length < limit && accept(job)) jobs.push(job);
+    });
+  }
+  if (gone.length > 0) await index.drop(kind, value, gone).catch(() => undefined);
+  return { order, jobs, lookup };
+}
+
 /** One queue's jobs for a link: from the index when it has entries (or a finished backfill), else the bounded scan. */
 async function linkedJobsOf(queue: QueueAdapter, kind: JobLinkKind, path: string, id: string): Promise<QueueResult> {
   const index = jobIndexOf(queue);
   if (index) {
     try {
-      const found = await index.lookup(kind, id, LINKED_INDEX_READ);
-      if (found.total > 0 || found.complete) {
-        // Only the jobs shown are fetched: failed ones first (ZSCOREs in one round trip), newest first within.
-        const states = await index.classify(found.ids);
-        const rank = (state: string | null) => (state === 'failed' ? 0 : state === null ? 1 : state === 'delayed' ? 2 : 3);
-        const order = found.ids.map((jobId, i) => ({ jobId, state: states[i] ?? null, i })).sort((a, b) => rank(a.state) - rank(b.state) || a.i - b.i);
-        const shown = order.slice(0, LINKED_LIMIT);
-        const views = await queue.getJobs(
-          shown.map(({ jobId }) => jobId),
-          shown.map(({ state }) => state as JobViewState | null),
-        );
-        const gone = shown.filter((_, i) => views[i] === null).map(({ jobId }) => jobId);
-        if (gone.length > 0) await index.drop(kind, id, gone);
-        const jobs = views.filter((job): job is JobView => job !== null);
+      const indexed = await readIndexed(queue, index, kind, id, { read: LINKED_INDEX_READ, limit: LINKED_LIMIT });
+      if (indexed) {
+        const { jobs, order, lookup } = indexed;
         const counts: Record<string, number> = {};
         for (const job of jobs) counts[job.state] = (counts[job.state] ?? 0) + 1;
         for (const { state } of order.slice(LINKED_LIMIT)) {
           const label = state ?? 'waiting or active';
           counts[label] = (counts[label] ?? 0) + 1;
         }
-        return { jobs, scanned: jobs.length, complete: found.total <= LINKED_INDEX_READ, source: 'index', partial: !found.complete, counts };
+        return { jobs, scanned: jobs.length, complete: lookup.total <= LINKED_INDEX_READ, source: 'index', partial: !lookup.complete, counts };
       }
     } catch {
       // The index could not be read: the scan below says what it could.
@@ -168,8 +211,6 @@ async function linkedJobsOf(queue: QueueAdapter, kind: JobLinkKind, path: string
     return { error: queueErrorMessage(err), queue: queue.name };
   }
 }
-
-const STATE_RANK = new Map<string, number>(SEARCH_ORDER.map((state, i) => [state, i]));
 
 /** Job ids a data search reads from the index (newest first) before keeping those in the chosen states. */
 export const SEARCH_INDEX_READ = 1000;
@@ -200,37 +241,24 @@ export function indexedKindOf(ctx: ConsoleContext, field: string): JobLinkKind |
 export async function searchByIndex(queue: QueueAdapter, kind: JobLinkKind, value: string, states: readonly JobState[], limit: number): Promise<IndexedSearch | null> {
   const index = jobIndexOf(queue);
   if (!index) return null;
-  const found = await index.lookup(kind, value, SEARCH_INDEX_READ);
-  if (found.total === 0 && !found.complete) return null;
-  const located = await index.classify(found.ids);
   const listStates = states.filter((state) => state === 'waiting' || state === 'active' || state === 'paused');
-  // A job in no sorted set is in a list (waiting, active, paused): kept if any list state was asked, its state read with the job.
-  const candidates = found.ids
-    .map((id, i) => ({ id, state: located[i] ?? null, i }))
-    .filter(({ state }) => (state === null ? listStates.length > 0 : states.includes(state as JobState)))
-    .sort((a, b) => (STATE_RANK.get(a.state ?? 'waiting') ?? 9) - (STATE_RANK.get(b.state ?? 'waiting') ?? 9) || a.i - b.i);
-  const jobs: JobView[] = [];
-  const gone: string[] = [];
-  for (let at = 0; at < candidates.length && jobs.length < limit; at += limit) {
-    const chunk = candidates.slice(at, at + limit);
-    const views = await queue.getJobs(
-      chunk.map(({ id }) => id),
-      chunk.map(({ state }) => state as JobViewState | null),
-    );
-    views.forEach((job, i) => {
-      if (job === null) gone.push(chunk[i].id);
-      else if (jobs.length < limit && states.includes(job.state as JobState)) jobs.push(job);
-    });
-  }
-  if (gone.length > 0) await index.drop(kind, value, gone).catch(() => undefined);
+  const indexed = await readIndexed(queue, index, kind, value, {
+    read: SEARCH_INDEX_READ,
+    limit,
+    // A job in no sorted set is in a list: kept if any list state was asked; its exact state comes with the job.
+    keep: (state) => (state === null ? listStates.length > 0 : states.includes(state as JobState)),
+    accept: (job) => states.includes(job.state as JobState),
+  });
+  if (!indexed) return null;
+  const { jobs, lookup } = indexed;
   return {
     source: 'index',
     kind,
     jobs,
-    scanned: found.ids.length,
-    complete: found.total <= SEARCH_INDEX_READ && jobs.length < limit,
-    entries: found.total,
-    partial: !found.complete,
+    scanned: lookup.ids.length,
+    complete: lookup.total <= SEARCH_INDEX_READ && jobs.length < limit,
+    entries: lookup.total,
+    partial: !lookup.complete,
   };
 }
 
@@ -279,7 +307,7 @@ export async function jobsForLinks(ctx: ConsoleContext, links: Partial<Record<Jo
     else for (const job of result.jobs) linked.counts[job.state] = (linked.counts[job.state] ?? 0) + 1;
   });
   linked.jobs.sort(
-    (a, b) => (STATE_RANK.get(a.state) ?? JOB_STATES.length) - (STATE_RANK.get(b.state) ?? JOB_STATES.length) || newestFirst(b) - newestFirst(a),
+    (a, b) => stateRank(a.state) - stateRank(b.state) || newestFirst(b) - newestFirst(a),
   );
   if (linked.jobs.length > LINKED_LIMIT) {
     linked.jobs = linked.jobs.slice(0, LINKED_LIMIT);

@@ -137,6 +137,7 @@ export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps
       const isSuperuser = operatorOf(res).isSuperuser;
       const index = jobIndexOf(queue);
       const indexProgress = index ? await index.progress().catch(() => null) : null;
+      const activeRun = deps.runs.activeFor(queue.name);
       await ctx.renderer.page(
         req,
         res,
@@ -167,10 +168,7 @@ export function queuesRoutes(context: () => ConsoleContext, deps: QueuesPageDeps
           bulkCap: deps.bulkCap,
           indexProgressText,
           indexedFields: index ? Object.values(ctx.options.jobLinks).filter((path): path is string => typeof path === 'string') : [],
-          activeRun: (() => {
-            const run = deps.runs.activeFor(queue.name);
-            return run ? { title: run.title, done: run.done, target: run.target, url: runUrl(req, run) } : null;
-          })(),
+          activeRun: activeRun ? { title: activeRun.title, done: activeRun.done, target: activeRun.target, url: runUrl(req, activeRun) } : null,
         },
         { title: queue.name, section: 'dev', fragment: 'queues/_results', status: missing ? 404 : 200 },
       );
